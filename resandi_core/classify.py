@@ -1,0 +1,426 @@
+"""Classify tracks with ResAnDi and explain each answer with Grad-CAM.
+
+The work is a generator (:func:`iter_classify`) that yields :class:`Progress` after
+every batch and returns a :class:`ClassificationResult`; :func:`classify_tracks` runs
+it to completion with an optional callback. The CLI drives the generator with a
+tqdm bar, the GUI from a worker thread (closing the generator cancels).
+
+Real tracks are not the paper's clean synthetic ones, so each track is first
+checked and prepared (:func:`prepare_track`):
+
+- fewer than :data:`MIN_POINTS` observed points: status ``too_short``, not classified;
+- NaN or infinite positions: status ``non_finite``; a frame listed twice:
+  status ``duplicate_frames``; no motion at all: ``no_motion``; none is classified;
+- missing frames inside a track (a linker's memory) are filled by linear
+  interpolation and counted in ``n_filled``;
+- tracks longer than 1000 points are classified in windows of 1000 points every
+  ``window_stride`` points (default 500) plus one window ending on the last point;
+  the track's probabilities are the mean of its windows' probabilities, and each
+  point's Grad-CAM score is the mean over the windows that contain it. The
+  per-window answers are kept in :attr:`ClassificationResult.windows`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .devices import default_batch_size, resolve_device
+from .errors import ResandiError
+from .model.fused import FusedResAnDi
+from .model.gradcam import class_activation_maps, point_scores
+from .model.preprocess import DEFAULT_WINDOW_STRIDE, preprocess, window_starts
+from .model.spec import CLASS_NAMES, INPUT_LENGTH
+from .model.store import LoadedModel
+from .tracks import Tracks
+
+log = logging.getLogger(__name__)
+
+#: Fewest observed points a track needs to be classified.
+MIN_POINTS = 10
+
+STATUS_OK = "ok"
+STATUS_TOO_SHORT = "too_short"
+STATUS_NON_FINITE = "non_finite"
+STATUS_DUPLICATE_FRAMES = "duplicate_frames"
+STATUS_NO_MOTION = "no_motion"
+
+PROB_COLUMNS = [f"prob_{name}" for name in CLASS_NAMES]
+LOGIT_COLUMNS = [f"logit_{name}" for name in CLASS_NAMES]
+
+
+@dataclass
+class PreparedTrack:
+    """One track checked and made gap-free, ready to be cut into windows.
+
+    Attributes
+    ----------
+    track_id : object
+    frames : ndarray, shape (T,), int
+        Consecutive frame numbers (gaps filled).
+    positions : ndarray, shape (T, 2), float64
+        x, y per frame, in the file's unit; interpolated where a frame was missing.
+    interpolated : ndarray, shape (T,), bool
+        True where the position was filled in.
+    n_points : int
+        Observed detections (rows in the file).
+    status : str
+    message : str
+        Human-readable reason when ``status`` is not ``ok``.
+    starts : list of int
+        Window start indices (empty when not classified).
+    """
+
+    track_id: object
+    frames: np.ndarray
+    positions: np.ndarray
+    interpolated: np.ndarray
+    n_points: int
+    status: str
+    message: str = ""
+    starts: list[int] = field(default_factory=list)
+
+    @property
+    def n_filled(self) -> int:
+        return int(self.interpolated.sum())
+
+
+def prepare_track(
+    track_id: object,
+    frames: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    window_stride: int = DEFAULT_WINDOW_STRIDE,
+) -> PreparedTrack:
+    """Check one track, sort it by frame and fill missing frames.
+
+    Parameters
+    ----------
+    track_id : object
+    frames : ndarray, shape (n,), int
+        Frame numbers, in any order.
+    x, y : ndarray, shape (n,)
+        Positions, any length unit.
+    window_stride : int
+        Points between the starts of windows of a track longer than 1000 points.
+    """
+    order = np.argsort(frames, kind="stable")
+    frames = np.asarray(frames, dtype=np.int64)[order]
+    positions = np.column_stack([np.asarray(x, dtype=np.float64)[order], np.asarray(y, dtype=np.float64)[order]])
+    n_points = len(frames)
+
+    def rejected(status: str, message: str) -> PreparedTrack:
+        return PreparedTrack(track_id, frames, positions, np.zeros(n_points, dtype=bool), n_points, status, message)
+
+    if n_points < MIN_POINTS:
+        return rejected(STATUS_TOO_SHORT, f"{n_points} points; at least {MIN_POINTS} are needed")
+    if not np.isfinite(positions).all():
+        bad = frames[~np.isfinite(positions).all(axis=1)]
+        return rejected(STATUS_NON_FINITE, f"NaN or infinite position at frame(s) {', '.join(map(str, bad[:5]))}")
+    duplicated = frames[1:][np.diff(frames) == 0]
+    if duplicated.size:
+        return rejected(
+            STATUS_DUPLICATE_FRAMES,
+            f"frame(s) {', '.join(map(str, duplicated[:5]))} appear more than once; "
+            "split or relink the track",
+        )
+    full_frames = np.arange(frames[0], frames[-1] + 1)
+    interpolated = ~np.isin(full_frames, frames)
+    if interpolated.any():
+        positions = np.column_stack([np.interp(full_frames, frames, positions[:, d]) for d in range(2)])
+    if np.all(positions == positions[0]):
+        return PreparedTrack(
+            track_id, full_frames, positions, interpolated, n_points, STATUS_NO_MOTION, "the position never changes"
+        )
+    return PreparedTrack(
+        track_id,
+        full_frames,
+        positions,
+        interpolated,
+        n_points,
+        STATUS_OK,
+        starts=window_starts(len(full_frames), INPUT_LENGTH, window_stride),
+    )
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Progress of a long job: ``done`` of ``total`` units (here: windows)."""
+
+    done: int
+    total: int
+    stage: str = "classify"
+
+
+@dataclass
+class ClassificationResult:
+    """Classes, probabilities and Grad-CAM of every track of one table.
+
+    Attributes
+    ----------
+    tracks : DataFrame
+        One row per track: ``file, track_id, n_points, predicted_class,
+        confidence, prob_<class>... (8), gradcam_mean, status, n_filled,
+        n_windows, message``. Unclassified tracks have empty class and NaN numbers.
+    gradcam : DataFrame
+        One row per point of each classified track: ``file, track_id, frame,
+        score, interpolated``. Empty when Grad-CAM was not asked for.
+    windows : DataFrame
+        One row per 1000-point window: ``file, track_id, window, first_frame,
+        last_frame, n_points, predicted_class, confidence, prob_<class>...,
+        logit_<class>...``.
+    device : str
+        Where it ran, and why that device.
+    model_name : str
+    target : str
+        ``"predicted"`` or the class name whose Grad-CAM is shown.
+    relu : bool
+    """
+
+    tracks: pd.DataFrame
+    gradcam: pd.DataFrame
+    windows: pd.DataFrame
+    device: str
+    model_name: str
+    target: str
+    relu: bool
+
+
+class WindowClassifier:
+    """Runs the network on batches of preprocessed windows on one device.
+
+    The CPU path uses :class:`~resandi_core.model.fused.FusedResAnDi` (BatchNorm
+    folded, channels-last 2-D convolutions), about 25% faster than the plain
+    network with the same results to float32 rounding.
+    """
+
+    def __init__(self, model: LoadedModel, device: torch.device) -> None:
+        self.device = device
+        self.network = FusedResAnDi(model.network).to(device)
+        self.fc_weight = self.network.fc.weight.detach()
+
+    def __call__(self, inputs: np.ndarray, gradcam: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """Logits (B, 8) and, if asked, signed Grad-CAM maps of all classes (B, 8, 32)."""
+        with torch.inference_mode():
+            batch = torch.from_numpy(inputs).to(self.device, non_blocking=True)
+            features = self.network.features(batch)
+            logits = self.network.head(features)
+            maps = class_activation_maps(features, self.fc_weight) if gradcam else None
+            return logits.float().cpu().numpy(), None if maps is None else maps.float().cpu().numpy()
+
+
+def _class_index(target_class: int | str | None) -> int | None:
+    if target_class is None or target_class == "predicted":
+        return None
+    if isinstance(target_class, str) and not target_class.isdigit():
+        lookup = {name.lower(): i for i, name in enumerate(CLASS_NAMES)}
+        if target_class.lower() not in lookup:
+            raise ResandiError(
+                f"unknown target class {target_class!r}", hint="choose one of " + ", ".join(CLASS_NAMES)
+            )
+        return lookup[target_class.lower()]
+    index = int(target_class)
+    if not 0 <= index < len(CLASS_NAMES):
+        raise ResandiError(f"target class index {index} out of range", hint=f"use 0..{len(CLASS_NAMES) - 1}")
+    return index
+
+
+def _as_table(tracks: Tracks | pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    if isinstance(tracks, Tracks):
+        return tracks.table, tracks.source
+    return tracks, ""
+
+
+def iter_classify(
+    tracks: Tracks | pd.DataFrame,
+    model: LoadedModel,
+    *,
+    device: str = "auto",
+    batch_size: int | None = None,
+    target_class: int | str | None = None,
+    relu: bool = False,
+    gradcam: bool = True,
+    window_stride: int = DEFAULT_WINDOW_STRIDE,
+) -> Generator[Progress, None, ClassificationResult]:
+    """Classify every track; yield :class:`Progress` per batch, return the result.
+
+    Parameters
+    ----------
+    tracks : Tracks or DataFrame
+        Columns ``track_id, frame, x, y``.
+    model : LoadedModel
+    device : str
+        ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
+    batch_size : int, optional
+        Windows per forward pass; default 128 on CPU, 1024 on a GPU.
+    target_class : int, str or None
+        Class whose Grad-CAM is computed; None (default) = each track's predicted class.
+    relu : bool
+        Clip negative Grad-CAM scores to 0.
+    gradcam : bool
+        Compute per-point Grad-CAM scores (cheap: no backward pass).
+    window_stride : int
+        Points between window starts for tracks longer than 1000 points.
+
+    Returns
+    -------
+    ClassificationResult
+        As the generator's return value (``result = yield from iter_classify(...)``).
+    """
+    table, source = _as_table(tracks)
+    target_index = _class_index(target_class)
+    torch_device, device_reason = resolve_device(device)
+    batch_size = batch_size or default_batch_size(torch_device)
+    prepared = [
+        prepare_track(tid, group["frame"].to_numpy(), group["x"].to_numpy(), group["y"].to_numpy(), window_stride)
+        for tid, group in table.groupby("track_id", sort=True)
+    ]
+    # Flat list of (track index, start) over all windows, in track order.
+    windows = [(i, start) for i, track in enumerate(prepared) for start in track.starts]
+    total = len(windows)
+    log.info("classifying %d tracks (%d windows) from %s on %s", len(prepared), total, source or "a table", device_reason)
+    classifier = WindowClassifier(model, torch_device) if total else None
+    logits = np.zeros((total, len(CLASS_NAMES)), dtype=np.float32)
+    maps = np.zeros((total, len(CLASS_NAMES), 32), dtype=np.float32) if gradcam else None
+    yield Progress(0, total)
+    for begin in range(0, total, batch_size):
+        chunk = windows[begin : begin + batch_size]
+        inputs = np.stack([preprocess(prepared[i].positions[s : s + INPUT_LENGTH]) for i, s in chunk])
+        batch_logits, batch_maps = classifier(inputs, gradcam)
+        logits[begin : begin + len(chunk)] = batch_logits
+        if maps is not None:
+            maps[begin : begin + len(chunk)] = batch_maps
+        yield Progress(begin + len(chunk), total)
+    return _assemble(prepared, logits, maps, source, target_index, relu, model.name, device_reason)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _assemble(
+    prepared: list[PreparedTrack],
+    logits: np.ndarray,
+    maps: np.ndarray | None,
+    source: str,
+    target_index: int | None,
+    relu: bool,
+    model_name: str,
+    device_reason: str,
+) -> ClassificationResult:
+    probabilities = _softmax(logits.astype(np.float64))
+    track_rows, point_parts, window_rows = [], [], []
+    window_cursor = 0
+    for i, track in enumerate(prepared):
+        n_windows = len(track.starts)
+        row = {
+            "file": source,
+            "track_id": track.track_id,
+            "n_points": track.n_points,
+            "predicted_class": "",
+            "confidence": np.nan,
+            **dict.fromkeys(PROB_COLUMNS, np.nan),
+            "gradcam_mean": np.nan,
+            "status": track.status,
+            "n_filled": track.n_filled,
+            "n_windows": n_windows,
+            "message": track.message,
+        }
+        if n_windows:
+            rows = slice(window_cursor, window_cursor + n_windows)
+            track_probs = probabilities[rows].mean(axis=0)
+            predicted = int(np.argmax(track_probs))
+            row.update(
+                predicted_class=CLASS_NAMES[predicted],
+                confidence=float(track_probs[predicted]),
+                **dict(zip(PROB_COLUMNS, track_probs.tolist())),
+            )
+            for w, start in enumerate(track.starts):
+                n_win = min(INPUT_LENGTH, len(track.frames) - start)
+                win_probs = probabilities[window_cursor + w]
+                window_rows.append(
+                    {
+                        "file": source,
+                        "track_id": track.track_id,
+                        "window": w,
+                        "first_frame": int(track.frames[start]),
+                        "last_frame": int(track.frames[start + n_win - 1]),
+                        "n_points": n_win,
+                        "predicted_class": CLASS_NAMES[int(np.argmax(win_probs))],
+                        "confidence": float(win_probs.max()),
+                        **dict(zip(PROB_COLUMNS, win_probs.tolist())),
+                        **dict(zip(LOGIT_COLUMNS, logits[window_cursor + w].tolist())),
+                    }
+                )
+            if maps is not None:
+                target = predicted if target_index is None else target_index
+                scores = _stitch_scores(track, maps[rows, target], relu)
+                row["gradcam_mean"] = float(scores.mean())
+                point_parts.append(
+                    pd.DataFrame(
+                        {
+                            "file": source,
+                            "track_id": [track.track_id] * len(scores),
+                            "frame": track.frames,
+                            "score": scores,
+                            "interpolated": track.interpolated.astype(np.int8),
+                        }
+                    )
+                )
+            window_cursor += n_windows
+        track_rows.append(row)
+    gradcam_columns = ["file", "track_id", "frame", "score", "interpolated"]
+    window_columns = ["file", "track_id", "window", "first_frame", "last_frame", "n_points", "predicted_class", "confidence", *PROB_COLUMNS, *LOGIT_COLUMNS]
+    return ClassificationResult(
+        tracks=pd.DataFrame(track_rows, columns=list(track_rows[0]) if track_rows else None),
+        gradcam=pd.concat(point_parts, ignore_index=True) if point_parts else pd.DataFrame(columns=gradcam_columns),
+        windows=pd.DataFrame(window_rows, columns=window_columns),
+        device=device_reason,
+        model_name=model_name,
+        target="predicted" if target_index is None else CLASS_NAMES[target_index],
+        relu=relu,
+    )
+
+
+def _stitch_scores(track: PreparedTrack, window_maps: np.ndarray, relu: bool) -> np.ndarray:
+    """Per-point scores of a track: the mean over the windows that contain each point.
+
+    Parameters
+    ----------
+    window_maps : ndarray, shape (n_windows, 32)
+        The target class's map of each window.
+    """
+    n_total = len(track.frames)
+    total = np.zeros(n_total)
+    count = np.zeros(n_total)
+    for start, map_k in zip(track.starts, window_maps):
+        n_win = min(INPUT_LENGTH, n_total - start)
+        total[start : start + n_win] += point_scores(map_k, n_win, relu)
+        count[start : start + n_win] += 1
+    return total / count
+
+
+def classify_tracks(
+    tracks: Tracks | pd.DataFrame,
+    model: LoadedModel,
+    progress: Callable[[Progress], None] | None = None,
+    **options,
+) -> ClassificationResult:
+    """Run :func:`iter_classify` to completion; ``progress`` is called with each event.
+
+    Keyword options are those of :func:`iter_classify`.
+    """
+    job = iter_classify(tracks, model, **options)
+    while True:
+        try:
+            event = next(job)
+        except StopIteration as done:
+            return done.value
+        if progress is not None:
+            progress(event)

@@ -1,0 +1,219 @@
+"""The ``resandi`` command: thin argument parsing over :mod:`resandi_core`.
+
+Every error a user can act on prints one line (``error: FILE: what (what to do)``)
+and the command exits non-zero; unexpected failures print one line too and leave
+the traceback in a log file whose path is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import ResandiError
+
+log = logging.getLogger("resandi_core")
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_CANCELLED = 130
+
+
+def _expand_inputs(paths: Sequence[str]) -> list[Path]:
+    """Files as given; folders expand to the ``*.csv`` files inside (sorted, recursive)."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.csv") if p.is_file())
+            if not found:
+                raise ResandiError("no .csv track files in this folder", where=str(path))
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
+
+
+def _run_with_bar(job, label: str, quiet: bool):
+    """Drive a progress-yielding generator with a tqdm bar on stderr; return its result."""
+    from tqdm import tqdm
+
+    bar = None
+    try:
+        while True:
+            try:
+                event = next(job)
+            except StopIteration as done:
+                return done.value
+            if bar is None:
+                bar = tqdm(total=event.total, desc=label, unit="window", file=sys.stderr, disable=quiet, dynamic_ncols=True)
+            bar.update(event.done - bar.n)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _cmd_classify(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .classify import iter_classify
+    from .devices import resolve_device
+    from .io.csv_tracks import read_tracks_csv
+    from .io.results import write_classification
+    from .model.store import load_model
+
+    files = _expand_inputs(args.paths)
+    model = load_model(args.model)
+    if not model.trained:
+        print(
+            f"warning: model {model.name!r} is UNTRAINED (random weights); its classes are meaningless",
+            file=sys.stderr,
+        )
+    _, device_reason = resolve_device(args.device)
+    if not args.quiet:
+        print(f"model: {model.name} ({model.path})\ndevice: {device_reason}", file=sys.stderr)
+    parts, failed = [], 0
+    for path in files:
+        try:
+            tracks = read_tracks_csv(path)
+            job = iter_classify(
+                tracks,
+                model,
+                device=args.device,
+                batch_size=args.batch_size,
+                target_class=args.target_class,
+                relu=args.relu,
+                gradcam=not args.no_gradcam,
+                window_stride=args.window_stride,
+            )
+            result = _run_with_bar(job, path.name, args.quiet)
+        except ResandiError as exc:
+            failed += 1
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        parts.append(result)
+        counts = result.tracks["status"].value_counts().to_dict()
+        if not args.quiet:
+            print(f"{path}: {len(result.tracks)} tracks, " + ", ".join(f"{n} {s}" for s, n in counts.items()), file=sys.stderr)
+    if not parts:
+        print("error: no file could be classified; nothing written", file=sys.stderr)
+        return EXIT_ERROR
+    written = write_classification(
+        pd.concat([p.tracks for p in parts], ignore_index=True),
+        pd.concat([p.gradcam for p in parts], ignore_index=True),
+        pd.concat([p.windows for p in parts], ignore_index=True),
+        args.out,
+    )
+    if not args.quiet:
+        print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+    if failed:
+        print(f"error: {failed} of {len(files)} file(s) failed; see the lines above", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from .model.store import bundled_models_dir, list_models, user_models_dir
+
+    models = list_models()
+    if not models:
+        print("no models found")
+    for info in models:
+        flags = [info.origin] + (["default"] if info.is_default else []) + ([] if info.trained else ["UNTRAINED"])
+        print(f"{info.name:24s} [{', '.join(flags)}] {info.description}\n{'':24s} {info.path}")
+    print(f"\nbundled models: {bundled_models_dir()}\nuser models:    {user_models_dir()} (set RESANDI_MODELS_DIR to change)")
+    return EXIT_OK
+
+
+def _cmd_init_model(args: argparse.Namespace) -> int:
+    from .model.store import write_untrained_model
+
+    folder = write_untrained_model(args.folder, seed=args.seed)
+    print(f"wrote an UNTRAINED model (random weights, seed {args.seed}) to {folder}; for pipeline tests only")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .devices import DEVICE_CHOICES
+    from .model.preprocess import DEFAULT_WINDOW_STRIDE
+    from .model.spec import CLASS_NAMES
+
+    parser = argparse.ArgumentParser(
+        prog="resandi",
+        description="Classify single-particle tracks into 8 anomalous-diffusion mechanisms, with Grad-CAM.",
+    )
+    parser.add_argument("--version", action="version", version=f"resandi {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    classify = sub.add_parser("classify", help="classify the tracks of CSV files", description=(
+        "Read CSV track files (columns track_id or particle, frame, x, y) and write "
+        "results.csv, gradcam.csv and windows.csv into --out."))
+    classify.add_argument("paths", nargs="+", metavar="PATH", help="CSV files, or folders of them")
+    classify.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
+    classify.add_argument("--model", metavar="NAME_OR_PATH", help="model name (see `resandi models`) or folder; default: the bundled model")
+    classify.add_argument("--device", default="auto", help=f"one of {', '.join(DEVICE_CHOICES)} or cuda:N (default auto)")
+    classify.add_argument("--batch-size", type=int, metavar="N", help="windows per forward pass (default 128 on CPU, 1024 on GPU)")
+    classify.add_argument("--target-class", default=None, metavar="CLASS",
+                          help="class whose Grad-CAM is computed: " + ", ".join(CLASS_NAMES) + " (default: the predicted class)")
+    classify.add_argument("--relu", action="store_true", help="clip negative Grad-CAM scores to 0 (default: signed, as in the paper)")
+    classify.add_argument("--no-gradcam", action="store_true", help="skip per-point Grad-CAM (gradcam.csv stays empty)")
+    classify.add_argument("--window-stride", type=int, default=DEFAULT_WINDOW_STRIDE, metavar="POINTS",
+                          help=f"step between 1000-point windows of longer tracks (default {DEFAULT_WINDOW_STRIDE})")
+    classify.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    classify.set_defaults(func=_cmd_classify)
+
+    models = sub.add_parser("models", help="list bundled and user models")
+    models.set_defaults(func=_cmd_models)
+
+    init = sub.add_parser("init-model", help="write an UNTRAINED random model folder (pipeline tests only)")
+    init.add_argument("folder", metavar="DIR")
+    init.add_argument("--seed", type=int, default=0)
+    init.set_defaults(func=_cmd_init_model)
+    return parser
+
+
+def _log_file() -> Path:
+    from platformdirs import user_log_dir
+
+    return Path(user_log_dir("resandi", appauthor=False)) / "resandi.log"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``resandi`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return args.func(args)
+    except ResandiError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except Exception as exc:  # noqa: BLE001 - the one place that turns a crash into one line
+        path = _log_file()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(traceback.format_exc())
+            where = f"; details in {path}"
+        except OSError:
+            where = ""
+        print(f"internal error: {type(exc).__name__}: {exc}{where}; please report it", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Writing files so that a crash or a full disk never leaves a half-written file.
+
+Everything ResAnDi writes goes to a temporary file in the destination's folder and
+is renamed over the destination only once complete (``os.replace`` is atomic on
+one file system), so an existing good file survives any failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+# mkstemp creates files readable by the owner only; give written files the
+# permissions an ordinary ``open`` would (0o666 less the umask).
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, *, binary: bool = False, encoding: str = "utf-8") -> Iterator[IO[Any]]:
+    """Open a temporary file next to ``path``; on success rename it to ``path``.
+
+    If the block raises, the temporary file is removed and ``path`` is untouched.
+    The handle's ``name`` is the temporary path, for writers that need a path.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        os.close(fd)  # reopen by name so that ``handle.name`` is the temporary path
+        mode = "wb" if binary else "w"
+        with open(tmp_name, mode, **({} if binary else {"encoding": encoding, "newline": ""})) as handle:
+            yield handle
+        os.chmod(tmp_name, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_UMASK)
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise

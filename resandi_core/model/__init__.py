@@ -1,0 +1,1 @@
+"""The ResAnDi network, its preprocessing, Grad-CAM and model folders."""

@@ -1,0 +1,1 @@
+"""ResAnDi desktop app (PySide6 + pyqtgraph) over :mod:`resandi_core`."""
