@@ -214,7 +214,8 @@ class WindowClassifier:
             return logits.float().cpu().numpy(), None if maps is None else maps.float().cpu().numpy()
 
 
-def _class_index(target_class: int | str | None) -> int | None:
+def class_index(target_class: int | str | None) -> int | None:
+    """Class index from a name (any case) or index; None or "predicted" gives None."""
     if target_class is None or target_class == "predicted":
         return None
     if isinstance(target_class, str) and not target_class.isdigit():
@@ -273,7 +274,7 @@ def iter_classify(
         As the generator's return value (``result = yield from iter_classify(...)``).
     """
     table, source = _as_table(tracks)
-    target_index = _class_index(target_class)
+    target_index = class_index(target_class)
     torch_device, device_reason = resolve_device(device)
     batch_size = batch_size or default_batch_size(torch_device)
     prepared = [

@@ -62,12 +62,13 @@ def _run_with_bar(job, label: str, quiet: bool):
 def _cmd_classify(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .classify import iter_classify
+    from .classify import class_index, iter_classify
     from .devices import resolve_device
     from .io.csv_tracks import read_tracks_csv
     from .io.results import write_classification
     from .model.store import load_model
 
+    class_index(args.target_class)  # a bad class name is one error, not one per file
     files = _expand_inputs(args.paths)
     model = load_model(args.model)
     if not model.trained:

@@ -29,6 +29,8 @@ def mixed_tracks_table(
     rng = np.random.default_rng(seed)
     lengths = np.exp(rng.uniform(np.log(10), np.log(max_length), n_tracks)).astype(int)
     lengths[:n_too_short] = rng.integers(2, 10, n_too_short)
+    gaps = slice(n_too_short, n_too_short + n_with_gaps)
+    lengths[gaps] = np.maximum(lengths[gaps], 30)  # still >= 10 points after the gaps
     parts = []
     for tid, length in enumerate(lengths):
         frames = np.arange(length) + int(rng.integers(0, 50))

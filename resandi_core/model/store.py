@@ -355,9 +355,12 @@ def resolve_model_path(name_or_path: str | os.PathLike | None = None) -> Path:
     candidate = Path(name_or_path).expanduser()
     if candidate.is_dir():
         return candidate
+    text = str(name_or_path)
+    if os.sep in text or "/" in text or text.startswith((".", "~")):
+        raise ModelFolderError("model folder not found", where=text, hint="check the path, or run `resandi models`")
     for root in (user_models_dir(), bundled_models_dir()):
-        if (root / str(name_or_path)).is_dir():
-            return root / str(name_or_path)
+        if (root / text).is_dir():
+            return root / text
     known = ", ".join(info.name for info in list_models()) or "none installed"
     raise ModelFolderError(
         f"no model folder or model named {str(name_or_path)!r}",

@@ -1,0 +1,33 @@
+"""Shared fixtures. Tests never touch the user's real model folder or settings."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).parent))  # for `factories`
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_dirs(tmp_path_factory, monkeypatch):
+    """Point the per-user model folder at an empty temporary folder."""
+    monkeypatch.setenv("RESANDI_MODELS_DIR", str(tmp_path_factory.mktemp("user_models")))
+
+
+@pytest.fixture(scope="session")
+def untrained_model_dir(tmp_path_factory) -> Path:
+    """A seeded random-weight model folder (seed 0), written once per test session."""
+    from resandi_core.model.store import write_untrained_model
+
+    return write_untrained_model(tmp_path_factory.mktemp("models") / "untrained-seed0", seed=0)
+
+
+@pytest.fixture(scope="session")
+def untrained_model(untrained_model_dir):
+    from resandi_core.model.store import load_model_folder
+
+    return load_model_folder(untrained_model_dir)

@@ -1,0 +1,117 @@
+"""The `resandi` command in a subprocess, as a user runs it."""
+
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from factories import mixed_tracks_table
+
+from resandi_core.classify import PROB_COLUMNS
+
+RESULT_COLUMNS = ["file", "track_id", "n_points", "predicted_class", "confidence", *PROB_COLUMNS, "gradcam_mean", "status"]
+
+
+def resandi(*args, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "resandi_core.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
+
+
+def check_outputs(out_dir, table, csv_path):
+    results = pd.read_csv(out_dir / "results.csv", keep_default_na=False, na_values=[""])
+    assert list(results.columns[: len(RESULT_COLUMNS)]) == RESULT_COLUMNS
+    assert (results.file == str(csv_path)).all()
+    assert len(results) == table.track_id.nunique()
+    lengths = table.groupby("track_id").size()
+    assert set(results.loc[results.status == "too_short", "track_id"]) == set(lengths.index[lengths < 10])
+    assert list(results.loc[results.status == "non_finite", "track_id"]) == [table.track_id.max()]
+    ok = results[results.status == "ok"]
+    assert (ok.n_filled > 0).sum() == 10
+    assert ok[PROB_COLUMNS].sum(axis=1).between(0.9999, 1.0001).all()
+    assert (ok.confidence == ok[PROB_COLUMNS].max(axis=1)).all()
+    long = ok[ok.n_points + ok.n_filled > 1000]
+    assert len(long) > 0 and (long.n_windows > 1).all()
+    gradcam = pd.read_csv(out_dir / "gradcam.csv")
+    assert list(gradcam.columns[:4]) == ["file", "track_id", "frame", "score"]
+    spans = table.groupby("track_id").frame.agg(lambda f: f.max() - f.min() + 1)
+    assert len(gradcam) == spans[ok.track_id].sum()
+    means = gradcam.groupby("track_id").score.mean()
+    pd.testing.assert_series_equal(
+        means[ok.track_id].reset_index(drop=True), ok.gradcam_mean.reset_index(drop=True), check_names=False, rtol=1e-5
+    )
+
+
+def test_classify_mixed_tracks(tmp_path, untrained_model_dir):
+    table = mixed_tracks_table(n_tracks=150, seed=1)
+    csv_path = tmp_path / "tracks.csv"
+    table.rename(columns={"track_id": "particle"}).to_csv(csv_path, index=False)
+    run = resandi("classify", csv_path, "--out", tmp_path / "out", "--model", untrained_model_dir)
+    assert run.returncode == 0, run.stderr
+    assert "UNTRAINED" in run.stderr and "device: cpu" in run.stderr
+    check_outputs(tmp_path / "out", table, csv_path)
+
+
+@pytest.mark.slow
+def test_classify_thousands_of_tracks_up_to_3000_points(tmp_path, untrained_model_dir):
+    table = mixed_tracks_table(n_tracks=3000, seed=2, n_too_short=40, n_with_gaps=10)
+    assert table.groupby("track_id").size().max() > 2500
+    csv_path = tmp_path / "many.csv"
+    table.to_csv(csv_path, index=False)
+    run = resandi("classify", csv_path, "--out", tmp_path / "out", "--model", untrained_model_dir, "--quiet")
+    assert run.returncode == 0, run.stderr
+    check_outputs(tmp_path / "out", table, csv_path)
+
+
+def test_bad_file_does_not_stop_the_others(tmp_path, untrained_model_dir):
+    good = tmp_path / "good.csv"
+    mixed_tracks_table(n_tracks=8, seed=3, n_too_short=1, n_with_gaps=1, max_length=200).to_csv(good, index=False)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,when,x,y\n1,0,0,0\n")
+    run = resandi("classify", bad, good, "--out", tmp_path / "out", "--model", untrained_model_dir)
+    assert run.returncode == 1
+    assert f"error: {bad}: missing column(s) track_id, frame" in run.stderr
+    assert "Traceback" not in run.stderr
+    results = pd.read_csv(tmp_path / "out" / "results.csv")
+    assert set(results.file) == {str(good)}
+
+
+def test_errors_are_one_line_and_keep_existing_outputs(tmp_path, untrained_model_dir):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.csv").write_text("precious\n")
+    csv_path = tmp_path / "t.csv"
+    mixed_tracks_table(n_tracks=5, seed=4, n_too_short=0, n_with_gaps=0, max_length=100).to_csv(csv_path, index=False)
+    for args, message in [
+        (("--model", tmp_path / "no-model"), "model folder not found"),
+        (("--model", untrained_model_dir, "--device", "cuda"), "no CUDA device"),
+        (("--model", untrained_model_dir, "--target-class", "Levy"), "unknown target class"),
+    ]:
+        run = resandi("classify", csv_path, "--out", out, *args)
+        if "cuda" in args and "CUDA device" not in run.stderr and run.returncode == 0:
+            continue  # a machine with CUDA
+        assert run.returncode == 1, run.stderr
+        lines = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+        assert len(lines) == 1 and message in lines[0], run.stderr
+        assert "Traceback" not in run.stderr
+    assert (out / "results.csv").read_text() == "precious\n"
+    assert sorted(p.name for p in out.iterdir()) == ["results.csv"]
+
+
+def test_folder_input_and_models_listing(tmp_path, untrained_model_dir):
+    folder = tmp_path / "condition_a"
+    folder.mkdir()
+    for seed in (5, 6):
+        mixed_tracks_table(n_tracks=4, seed=seed, n_too_short=0, n_with_gaps=0, max_length=60).to_csv(
+            folder / f"cell{seed}.csv", index=False
+        )
+    run = resandi("classify", folder, "--out", tmp_path / "out", "--model", untrained_model_dir, "--quiet")
+    assert run.returncode == 0, run.stderr
+    assert pd.read_csv(tmp_path / "out" / "results.csv").file.nunique() == 2
+    listing = resandi("models", env={"RESANDI_MODELS_DIR": str(untrained_model_dir.parent)})
+    assert listing.returncode == 0 and "untrained-seed0" in listing.stdout and "UNTRAINED" in listing.stdout

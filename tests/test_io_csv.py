@@ -1,0 +1,56 @@
+import pytest
+
+from resandi_core.errors import TrackFormatError
+from resandi_core.io.csv_tracks import read_tracks_csv
+
+
+def write(tmp_path, text, name="tracks.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_trackpy_particle_column_and_case(tmp_path):
+    path = write(tmp_path, "Frame,X,Y,particle,mass\n0,1.5,2.5,3,10\n1,1.6,2.4,3,11\n")
+    tracks = read_tracks_csv(path, pixel_size_um=0.35)
+    assert list(tracks.table.columns[:5]) == ["frame", "x", "y", "track_id", "mass"]
+    assert tracks.table.frame.dtype.kind == "i" and tracks.n_tracks == 1
+    assert tracks.pixel_size_um == 0.35 and tracks.frame_interval_s is None
+
+
+def test_tab_separated(tmp_path):
+    tracks = read_tracks_csv(write(tmp_path, "track_id\tframe\tx\ty\n1\t0\t0.5\t0.5\n"))
+    assert tracks.table.x.iloc[0] == 0.5
+
+
+def test_missing_columns_named(tmp_path):
+    path = write(tmp_path, "id,t,x,y\n1,0,0,0\n")
+    with pytest.raises(TrackFormatError) as info:
+        read_tracks_csv(path)
+    message = str(info.value)
+    assert str(path) in message and "track_id" in message and "found id, t, x, y" in message
+
+
+def test_non_numeric_cell_names_the_line(tmp_path):
+    path = write(tmp_path, "track_id,frame,x,y\n1,0,0.1,0.2\n1,1,abc,0.3\n")
+    with pytest.raises(TrackFormatError, match=r"'abc' in column 'x' at line 3"):
+        read_tracks_csv(path)
+
+
+def test_nan_cells_are_kept_for_the_classifier(tmp_path):
+    tracks = read_tracks_csv(write(tmp_path, "track_id,frame,x,y\n1,0,,0.2\n1,1,NaN,0.3\n"))
+    assert tracks.table.x.isna().all()
+
+
+@pytest.mark.parametrize(
+    "text, pattern",
+    [("", "empty"), ("track_id,frame,x,y\n", "no rows"), ("track_id,frame,x,y\n1,0.5,0,0\n", "whole numbers")],
+)
+def test_broken_files(tmp_path, text, pattern):
+    with pytest.raises(TrackFormatError, match=pattern):
+        read_tracks_csv(write(tmp_path, text))
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(TrackFormatError, match="not found"):
+        read_tracks_csv(tmp_path / "nope.csv")

@@ -1,0 +1,114 @@
+import json
+import shutil
+
+import pytest
+import torch
+
+from resandi_core.errors import ModelFolderError
+from resandi_core.fileio import atomic_write
+from resandi_core.model.store import (
+    list_models,
+    load_model,
+    load_model_folder,
+    random_network,
+    save_model_folder,
+    write_untrained_model,
+)
+
+
+@pytest.fixture
+def model_copy(untrained_model_dir, tmp_path):
+    return shutil.copytree(untrained_model_dir, tmp_path / "copy")
+
+
+def test_round_trip_keeps_every_weight(untrained_model):
+    ref = random_network(0).state_dict()
+    got = untrained_model.network.state_dict()
+    assert ref.keys() == got.keys()
+    assert all(torch.equal(ref[k], got[k]) for k in ref)
+    assert not untrained_model.trained
+    assert untrained_model.config["weights"]["sha256"]
+    assert untrained_model.classes[7] == "BM"
+
+
+def test_float16_storage_loads_as_float32(tmp_path):
+    network = random_network(1)
+    folder = save_model_folder(network, tmp_path / "half", card_text="# half\n", trained=False, weights_dtype="float16")
+    loaded = load_model_folder(folder)
+    weight = loaded.network.conv1.weight
+    assert weight.dtype == torch.float32
+    torch.testing.assert_close(weight, network.conv1.weight.half().float())
+    assert loaded.config["weights"]["dtype"] == "float16"
+    assert 36e6 < (folder / "model.safetensors").stat().st_size < 38e6
+
+
+@pytest.mark.parametrize("name", ["config.json", "model.safetensors", "model_card.md"])
+def test_missing_file_is_named(model_copy, name):
+    (model_copy / name).unlink()
+    with pytest.raises(ModelFolderError, match=name.replace(".", r"\.")):
+        load_model_folder(model_copy)
+
+
+def test_truncated_weights(model_copy):
+    weights = model_copy / "model.safetensors"
+    data = weights.read_bytes()
+    weights.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFolderError, match="truncated") as info:
+        load_model_folder(model_copy)
+    assert "model.safetensors" in str(info.value) and "copy" in str(info.value)
+
+
+def test_altered_weights_fail_the_checksum(model_copy):
+    weights = model_copy / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-100] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ModelFolderError, match="sha256"):
+        load_model_folder(model_copy)
+
+
+def test_bad_config(model_copy):
+    (model_copy / "config.json").write_text("{not json")
+    with pytest.raises(ModelFolderError, match="not valid JSON"):
+        load_model_folder(model_copy)
+    (model_copy / "config.json").write_text(json.dumps({"format_version": 99}))
+    with pytest.raises(ModelFolderError, match="newer"):
+        load_model_folder(model_copy)
+
+
+def test_not_a_folder(tmp_path):
+    with pytest.raises(ModelFolderError, match="not found"):
+        load_model_folder(tmp_path / "nowhere")
+
+
+def test_models_by_name_from_the_user_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("RESANDI_MODELS_DIR", str(tmp_path))
+    write_untrained_model(tmp_path / "mine", seed=2)
+    infos = [m for m in list_models() if m.origin == "user"]
+    assert [(m.name, m.trained) for m in infos] == [("mine", False)]
+    assert load_model("mine").path == tmp_path / "mine"
+    with pytest.raises(ModelFolderError, match="known models: .*mine"):
+        load_model("yours")
+
+
+def test_default_model_missing_says_what_to_do():
+    from resandi_core.model.store import default_model_name
+
+    if default_model_name() is not None:
+        pytest.skip("a default model is bundled")
+    with pytest.raises(ModelFolderError, match="--model"):
+        load_model(None)
+
+
+def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
+    target = tmp_path / "results.csv"
+    target.write_text("good\n")
+    with pytest.raises(RuntimeError):
+        with atomic_write(target) as handle:
+            handle.write("half")
+            raise RuntimeError("disk full")
+    assert target.read_text() == "good\n"
+    assert list(tmp_path.iterdir()) == [target]
+    with atomic_write(target) as handle:
+        handle.write("new\n")
+    assert target.read_text() == "new\n"
