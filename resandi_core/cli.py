@@ -160,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     classify.add_argument("--model", metavar="NAME_OR_PATH", help="model name (see `resandi models`) or folder; default: the bundled model")
     classify.add_argument("--device", default="auto", help=f"one of {', '.join(DEVICE_CHOICES)} or cuda:N (default auto)")
-    classify.add_argument("--batch-size", type=int, metavar="N", help="windows per forward pass (default 128 on CPU, 1024 on GPU)")
+    classify.add_argument("--batch-size", type=int, metavar="N", help="windows per forward pass (default 256 on CPU, 1024 on GPU)")
     classify.add_argument("--target-class", default=None, metavar="CLASS",
                           help="class whose Grad-CAM is computed: " + ", ".join(CLASS_NAMES) + " (default: the predicted class)")
     classify.add_argument("--relu", action="store_true", help="clip negative Grad-CAM scores to 0 (default: signed, as in the paper)")

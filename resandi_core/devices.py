@@ -63,5 +63,6 @@ def resolve_device(name: str = "auto") -> tuple[torch.device, str]:
 
 
 def default_batch_size(device: torch.device) -> int:
-    """Trajectories per forward pass: 128 fills 2-16 CPU cores; GPUs want more."""
-    return 128 if device.type == "cpu" else 1024
+    """Windows per forward pass: 256 on CPU (measured ~3% faster than 128 on 2 cores,
+    ~100 MB of activations), 1024 on a GPU."""
+    return 256 if device.type == "cpu" else 1024

@@ -23,7 +23,9 @@ def _fold_conv_bn(conv: nn.Conv1d, bn: nn.BatchNorm1d) -> nn.Conv2d:
     bias = bn.bias - bn.running_mean * scale
     if conv.bias is not None:
         bias = bias + conv.bias * scale
-    out = nn.Conv2d(
+    # skip_init: the weights are overwritten below, so don't pay for a random init.
+    out = nn.utils.skip_init(
+        nn.Conv2d,
         conv.in_channels,
         conv.out_channels,
         kernel_size=(1, conv.kernel_size[0]),

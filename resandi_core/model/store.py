@@ -21,7 +21,7 @@ import hashlib
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,12 +74,16 @@ class LoadedModel:
         Parsed ``config.json``.
     network : ResAnDi
         The network in eval mode, float32, on the CPU.
+    cache : dict
+        Objects derived from the network (e.g. its fused copy per device), built
+        on first use by whoever needs them.
     """
 
     name: str
     path: Path
     config: dict[str, Any]
     network: "ResAnDi"
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def classes(self) -> tuple[str, ...]:
