@@ -12,7 +12,8 @@ checked and prepared (:func:`prepare_track`):
 - NaN or infinite positions: status ``non_finite``; a frame listed twice:
   status ``duplicate_frames``; no motion at all: ``no_motion``; none is classified;
 - missing frames inside a track (a linker's memory) are filled by linear
-  interpolation and counted in ``n_filled``;
+  interpolation and counted in ``n_filled``; a track that would be more than
+  half interpolated is not classified (``too_sparse``);
 - tracks longer than 1000 points are classified in windows of 1000 points every
   ``window_stride`` points (default 500) plus one window ending on the last point;
   the track's probabilities are the mean of its windows' probabilities, and each
@@ -33,7 +34,7 @@ import torch
 from .devices import default_batch_size, resolve_device
 from .errors import ResandiError
 from .model.fused import FusedResAnDi
-from .model.gradcam import class_activation_maps, point_scores
+from .model.gradcam import class_activation_maps, point_scores, upsample
 from .model.preprocess import DEFAULT_WINDOW_STRIDE, preprocess, window_starts
 from .model.spec import CLASS_NAMES, INPUT_LENGTH
 from .model.store import LoadedModel
@@ -49,9 +50,15 @@ STATUS_TOO_SHORT = "too_short"
 STATUS_NON_FINITE = "non_finite"
 STATUS_DUPLICATE_FRAMES = "duplicate_frames"
 STATUS_NO_MOTION = "no_motion"
+STATUS_TOO_SPARSE = "too_sparse"
 
 PROB_COLUMNS = [f"prob_{name}" for name in CLASS_NAMES]
 LOGIT_COLUMNS = [f"logit_{name}" for name in CLASS_NAMES]
+#: Columns of ClassificationResult.tracks (results.csv): the documented 15 first.
+TRACK_COLUMNS = [
+    "file", "track_id", "n_points", "predicted_class", "confidence", *PROB_COLUMNS, "gradcam_mean", "status",
+    "gradcam_mean_points", "n_filled", "n_windows", "message",
+]
 
 
 @dataclass
@@ -131,6 +138,11 @@ def prepare_track(
         )
     full_frames = np.arange(frames[0], frames[-1] + 1)
     interpolated = ~np.isin(full_frames, frames)
+    if interpolated.sum() > n_points:
+        return rejected(
+            STATUS_TOO_SPARSE,
+            f"{n_points} detections over {len(full_frames)} frames; more than half would be interpolated",
+        )
     if interpolated.any():
         positions = np.column_stack([np.interp(full_frames, frames, positions[:, d]) for d in range(2)])
     if np.all(positions == positions[0]):
@@ -165,8 +177,11 @@ class ClassificationResult:
     ----------
     tracks : DataFrame
         One row per track: ``file, track_id, n_points, predicted_class,
-        confidence, prob_<class>... (8), gradcam_mean, status, n_filled,
-        n_windows, message``. Unclassified tracks have empty class and NaN numbers.
+        confidence, prob_<class>... (8), gradcam_mean, status,
+        gradcam_mean_points, n_filled, n_windows, message``. ``gradcam_mean`` is
+        REFERENCE.md's: the mean of the 1000 upsampled scores, padding included
+        (mean over windows for long tracks); ``gradcam_mean_points`` is the mean
+        over the track's own points. Unclassified tracks have empty class and NaN numbers.
     gradcam : DataFrame
         One row per point of each classified track: ``file, track_id, frame,
         score, interpolated``. Empty when Grad-CAM was not asked for.
@@ -287,6 +302,20 @@ def iter_classify(
     """
     table, source = _as_table(tracks)
     target_index = class_index(target_class)
+    if batch_size is not None and batch_size < 1:
+        raise ResandiError(f"batch size must be at least 1, not {batch_size}")
+    if not 1 <= window_stride <= INPUT_LENGTH:
+        raise ResandiError(
+            f"window stride must be between 1 and {INPUT_LENGTH} points, not {window_stride}",
+            hint="a larger stride would leave points that no window sees",
+        )
+    missing_ids = int(table["track_id"].isna().sum())
+    if missing_ids:
+        raise ResandiError(
+            f"{missing_ids} row(s) have no track_id",
+            where=source or None,
+            hint="give every detection a track id, or remove those rows",
+        )
     torch_device, device_reason = resolve_device(device)
     batch_size = batch_size or default_batch_size(torch_device)
     prepared = [
@@ -341,6 +370,7 @@ def _assemble(
             **dict.fromkeys(PROB_COLUMNS, np.nan),
             "gradcam_mean": np.nan,
             "status": track.status,
+            "gradcam_mean_points": np.nan,
             "n_filled": track.n_filled,
             "n_windows": n_windows,
             "message": track.message,
@@ -374,13 +404,17 @@ def _assemble(
             if maps is not None:
                 target = predicted if target_index is None else target_index
                 scores = _stitch_scores(track, maps[rows, target], relu)
-                row["gradcam_mean"] = float(scores.mean())
+                # REFERENCE.md: the mean over all 1000 upsampled values, padding
+                # included (what the paper ranks trajectories by); windows averaged.
+                full = upsample(maps[rows, target].astype(np.float64))
+                row["gradcam_mean"] = float((np.maximum(full, 0) if relu else full).mean())
+                row["gradcam_mean_points"] = float(scores.mean())
                 point_parts.append((track.track_id, track.frames, scores, track.interpolated))
             window_cursor += n_windows
         track_rows.append(row)
     window_columns = ["file", "track_id", "window", "first_frame", "last_frame", "n_points", "predicted_class", "confidence", *PROB_COLUMNS, *LOGIT_COLUMNS]
     return ClassificationResult(
-        tracks=pd.DataFrame(track_rows, columns=list(track_rows[0]) if track_rows else None),
+        tracks=pd.DataFrame(track_rows, columns=TRACK_COLUMNS),
         gradcam=_points_table(point_parts, source),
         windows=pd.DataFrame(window_rows, columns=window_columns),
         device=device_reason,

@@ -140,6 +140,21 @@ def _cmd_init_model(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _int_in(low: int, high: int | None = None):
+    """argparse type: an integer in [low, high]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{value} is outside {low}..{high if high is not None else 'any'}")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .devices import DEVICE_CHOICES
     from .model.preprocess import DEFAULT_WINDOW_STRIDE
@@ -160,12 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     classify.add_argument("--model", metavar="NAME_OR_PATH", help="model name (see `resandi models`) or folder; default: the bundled model")
     classify.add_argument("--device", default="auto", help=f"one of {', '.join(DEVICE_CHOICES)} or cuda:N (default auto)")
-    classify.add_argument("--batch-size", type=int, metavar="N", help="windows per forward pass (default 256 on CPU, 1024 on GPU)")
+    classify.add_argument("--batch-size", type=_int_in(1), metavar="N", help="windows per forward pass (default 256 on CPU, 1024 on GPU)")
     classify.add_argument("--target-class", default=None, metavar="CLASS",
                           help="class whose Grad-CAM is computed: " + ", ".join(CLASS_NAMES) + " (default: the predicted class)")
     classify.add_argument("--relu", action="store_true", help="clip negative Grad-CAM scores to 0 (default: signed, as in the paper)")
     classify.add_argument("--no-gradcam", action="store_true", help="skip per-point Grad-CAM (gradcam.csv stays empty)")
-    classify.add_argument("--window-stride", type=int, default=DEFAULT_WINDOW_STRIDE, metavar="POINTS",
+    classify.add_argument("--window-stride", type=_int_in(1, 1000), default=DEFAULT_WINDOW_STRIDE, metavar="POINTS",
                           help=f"step between 1000-point windows of longer tracks (default {DEFAULT_WINDOW_STRIDE})")
     classify.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     classify.set_defaults(func=_cmd_classify)

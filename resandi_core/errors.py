@@ -44,3 +44,7 @@ class ModelFolderError(ResandiError):
 
 class DeviceError(ResandiError):
     """The requested compute device is not available."""
+
+
+class OutputError(ResandiError):
+    """Results cannot be written where asked."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -40,4 +40,34 @@ def atomic_write(path: str | os.PathLike, *, binary: bool = False, encoding: str
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_writes(paths: Sequence[str | os.PathLike]) -> Iterator[list[Path]]:
+    """Temporary paths for several files that belong together.
+
+    The block writes each temporary path; only when all are written are they
+    renamed into place, so a failure while writing leaves every old file as it
+    was (results.csv never disagrees with gradcam.csv).
+    """
+    finals = [Path(p) for p in paths]
+    temps: list[Path] = []
+    try:
+        for final in finals:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            if final.is_dir():
+                raise IsADirectoryError(f"{final} is a folder")
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+            os.close(fd)
+            temps.append(Path(tmp_name))
+        yield list(temps)
+        for tmp, final in zip(temps, finals):
+            os.chmod(tmp, final.stat().st_mode & 0o7777 if final.exists() else 0o666 & ~_UMASK)
+        for tmp, final in zip(temps, finals):
+            os.replace(tmp, final)
+    except BaseException:
+        for tmp in temps:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
         raise

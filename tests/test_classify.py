@@ -84,7 +84,24 @@ def test_long_track_windows_match_classifying_each_window_alone(untrained_model,
     np.testing.assert_allclose(score[100], per_window[0][100], rtol=1e-6)
     np.testing.assert_allclose(score[700], (per_window[0][700] + per_window[1][200]) / 2, rtol=1e-6)
     np.testing.assert_allclose(score[2050], per_window[3][950], rtol=1e-6)
-    np.testing.assert_allclose(result.tracks.gradcam_mean.iloc[0], score.mean(), rtol=1e-9)
+    np.testing.assert_allclose(result.tracks.gradcam_mean_points.iloc[0], score.mean(), rtol=1e-9)
+    # REFERENCE.md's mean (all 1000 values of each window), averaged over windows
+    np.testing.assert_allclose(result.tracks.gradcam_mean.iloc[0], alone.tracks.gradcam_mean.mean(), rtol=1e-6)
+
+
+def test_gradcam_mean_includes_the_padding_as_in_the_paper(untrained_model, rng):
+    from resandi_core.model.gradcam import class_activation_maps, upsample
+
+    xy = random_walk(100, rng)
+    result = classify_tracks(table_of(xy), untrained_model, target_class="SupLW")
+    net = untrained_model.network
+    with torch.no_grad():
+        x = torch.from_numpy(preprocess(xy)[None])
+        cam = class_activation_maps(net.features(x), net.fc.weight)[0, 5].numpy()
+    full = upsample(cam.astype(np.float64))
+    np.testing.assert_allclose(result.tracks.gradcam_mean.iloc[0], full.mean(), rtol=1e-4)
+    np.testing.assert_allclose(result.tracks.gradcam_mean_points.iloc[0], full[-100:].mean(), rtol=1e-4)
+    assert abs(full.mean() - full[-100:].mean()) > 1e-3  # the two definitions really differ here
 
 
 def test_window_logits_equal_the_plain_network(untrained_model, rng):
@@ -114,11 +131,32 @@ def test_progress_events_count_windows(untrained_model, rng):
     assert [(e.done, e.total) for e in events] == [(0, 4), (2, 4), (4, 4)]
 
 
-def test_closing_the_generator_cancels(untrained_model, rng):
+def test_closing_the_generator_cancels(untrained_model, rng, monkeypatch):
+    from resandi_core.classify import WindowClassifier
+
+    calls = []
+    original = WindowClassifier.__call__
+    monkeypatch.setattr(WindowClassifier, "__call__", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
     table = table_of(*[random_walk(50, rng) for _ in range(10)])
     job = iter_classify(table, untrained_model, batch_size=2)
-    next(job), next(job)
-    job.close()  # no exception, no result
+    assert next(job).done == 0 and next(job).done == 2
+    job.close()
+    with pytest.raises(StopIteration):
+        next(job)
+    assert len(calls) == 1  # no batch ran after the cancel
+
+
+def test_sparse_tracks_and_bad_options(untrained_model, rng):
+    frames = np.arange(0, 300, 3)  # 100 detections over 298 frames: 2 of 3 points would be invented
+    result = classify_tracks(table_of(random_walk(100, rng), frames=[frames]), untrained_model)
+    assert result.tracks.status.tolist() == ["too_sparse"]
+    table = table_of(random_walk(1500, rng))
+    with pytest.raises(ResandiError, match="batch size"):
+        classify_tracks(table, untrained_model, batch_size=0)
+    with pytest.raises(ResandiError, match="window stride"):
+        classify_tracks(table, untrained_model, window_stride=1001)
+    with pytest.raises(ResandiError, match="no track_id"):
+        classify_tracks(table.assign(track_id=np.nan), untrained_model)
 
 
 def test_target_class_relu_and_bad_target(untrained_model, rng):

@@ -43,7 +43,7 @@ def check_outputs(out_dir, table, csv_path):
     assert len(gradcam) == spans[ok.track_id].sum()
     means = gradcam.groupby("track_id").score.mean()
     pd.testing.assert_series_equal(
-        means[ok.track_id].reset_index(drop=True), ok.gradcam_mean.reset_index(drop=True), check_names=False, rtol=1e-5
+        means[ok.track_id].reset_index(drop=True), ok.gradcam_mean_points.reset_index(drop=True), check_names=False, rtol=1e-5
     )
 
 
@@ -115,3 +115,36 @@ def test_folder_input_and_models_listing(tmp_path, untrained_model_dir):
     assert pd.read_csv(tmp_path / "out" / "results.csv").file.nunique() == 2
     listing = resandi("models", env={"RESANDI_MODELS_DIR": str(untrained_model_dir.parent)})
     assert listing.returncode == 0 and "untrained-seed0" in listing.stdout and "UNTRAINED" in listing.stdout
+
+
+def test_write_failure_keeps_old_outputs_together(tmp_path, untrained_model_dir):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.csv").write_text("precious\n")
+    (out / "gradcam.csv").mkdir()  # something in the way of the second file
+    csv_path = tmp_path / "t.csv"
+    mixed_tracks_table(n_tracks=5, seed=7, n_too_short=0, n_with_gaps=0, max_length=80).to_csv(csv_path, index=False)
+    run = resandi("classify", csv_path, "--out", out, "--model", untrained_model_dir)
+    assert run.returncode == 1
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and str(out) in errors[0] and "cannot write" in errors[0], run.stderr
+    assert (out / "results.csv").read_text() == "precious\n"
+    assert sorted(p.name for p in out.iterdir()) == ["gradcam.csv", "results.csv"]
+
+
+@pytest.mark.parametrize("option", [("--batch-size", "0"), ("--window-stride", "1001"), ("--window-stride", "x")])
+def test_numeric_options_are_checked(tmp_path, untrained_model_dir, option):
+    run = resandi("classify", tmp_path / "t.csv", "--out", tmp_path / "out", "--model", untrained_model_dir, *option)
+    assert run.returncode == 2 and option[0] in run.stderr and "Traceback" not in run.stderr
+
+
+def test_target_class_and_relu_through_the_cli(tmp_path, untrained_model_dir):
+    csv_path = tmp_path / "t.csv"
+    mixed_tracks_table(n_tracks=6, seed=8, n_too_short=0, n_with_gaps=0, max_length=300).to_csv(csv_path, index=False)
+    signed = resandi("classify", csv_path, "--out", tmp_path / "a", "--model", untrained_model_dir, "--target-class", "subattm")
+    relu = resandi("classify", csv_path, "--out", tmp_path / "b", "--model", untrained_model_dir, "--target-class", "0", "--relu")
+    assert signed.returncode == relu.returncode == 0, signed.stderr + relu.stderr
+    a = pd.read_csv(tmp_path / "a" / "gradcam.csv").score
+    b = pd.read_csv(tmp_path / "b" / "gradcam.csv").score
+    assert (a < 0).any() and (b >= 0).all()
+    pd.testing.assert_series_equal(b, a.clip(lower=0), rtol=1e-6)

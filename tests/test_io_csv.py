@@ -51,6 +51,12 @@ def test_broken_files(tmp_path, text, pattern):
         read_tracks_csv(write(tmp_path, text))
 
 
+def test_rows_without_track_id(tmp_path):
+    path = write(tmp_path, "track_id,frame,x,y\n5,0,0,0\n,1,0,0\n,2,0,0\n")
+    with pytest.raises(TrackFormatError, match="2 row\\(s\\) have no track_id, the first at line 3"):
+        read_tracks_csv(path)
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(TrackFormatError, match="not found"):
         read_tracks_csv(tmp_path / "nope.csv")

@@ -76,6 +76,14 @@ def test_bad_config(model_copy):
         load_model_folder(model_copy)
 
 
+def test_config_without_checksum_is_refused(model_copy):
+    config = json.loads((model_copy / "config.json").read_text())
+    del config["weights"]["sha256"]
+    (model_copy / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelFolderError, match="cannot be verified"):
+        load_model_folder(model_copy)
+
+
 def test_not_a_folder(tmp_path):
     with pytest.raises(ModelFolderError, match="not found"):
         load_model_folder(tmp_path / "nowhere")

@@ -76,6 +76,14 @@ def read_tracks_csv(
         )
     if table.empty:
         raise TrackFormatError("the table has a header but no rows", where=str(path), hint="export the tracks again")
+    missing_id = table["track_id"].isna()
+    if missing_id.any():
+        row = int(np.flatnonzero(missing_id.to_numpy())[0])
+        raise TrackFormatError(
+            f"{int(missing_id.sum())} row(s) have no track_id, the first at line {row + 2}",
+            where=str(path),
+            hint="give every detection a track id, or remove those rows",
+        )
     for column in ("frame", "x", "y"):
         values = pd.to_numeric(table[column], errors="coerce")
         bad = values.isna() & table[column].notna() & (table[column].astype(str).str.strip().str.lower() != "nan")

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..fileio import atomic_write
+from ..errors import OutputError
+from ..fileio import atomic_writes
 
 RESULTS_FILE = "results.csv"
 GRADCAM_FILE = "gradcam.csv"
@@ -26,21 +27,30 @@ WINDOWS_FILE = "windows.csv"
 FLOAT_FORMAT = "%.7g"
 
 
-def write_csv(table: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write one table atomically (temporary file, then rename)."""
-    path = Path(path)
-    with atomic_write(path) as handle:
-        table.to_csv(handle, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
-    return path
-
-
 def write_classification(
     tracks: pd.DataFrame, gradcam: pd.DataFrame, windows: pd.DataFrame, out_dir: str | os.PathLike
 ) -> list[Path]:
-    """Write ``results.csv``, ``gradcam.csv`` and ``windows.csv`` into ``out_dir``."""
+    """Write ``results.csv``, ``gradcam.csv`` and ``windows.csv`` into ``out_dir``.
+
+    All three are written to temporary files first and renamed together, so the
+    folder never holds a new results.csv next to an old gradcam.csv.
+
+    Raises
+    ------
+    OutputError
+        If the folder cannot be written (permissions, full disk, a folder in the
+        way); existing files are left as they were.
+    """
     out_dir = Path(out_dir)
-    return [
-        write_csv(tracks, out_dir / RESULTS_FILE),
-        write_csv(gradcam, out_dir / GRADCAM_FILE),
-        write_csv(windows, out_dir / WINDOWS_FILE),
-    ]
+    finals = [out_dir / RESULTS_FILE, out_dir / GRADCAM_FILE, out_dir / WINDOWS_FILE]
+    try:
+        with atomic_writes(finals) as temps:
+            for table, tmp in zip((tracks, gradcam, windows), temps):
+                table.to_csv(tmp, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write the results ({exc.strerror or exc}); existing files were left as they were",
+            where=str(out_dir),
+            hint="choose a folder you can write to, with free space",
+        ) from None
+    return finals

@@ -104,8 +104,9 @@ def window_starts(n_points: int, length: int = INPUT_LENGTH, stride: int = DEFAU
     >>> window_starts(2100)
     [0, 500, 1000, 1100]
     """
-    if stride < 1:
-        raise ValueError("window stride must be at least 1 point")
+    if not 1 <= stride <= length:
+        # a stride above the window length would leave points no window sees
+        raise ValueError(f"window stride must be between 1 and {length} points, not {stride}")
     if n_points <= length:
         return [0]
     last = n_points - length

@@ -223,8 +223,14 @@ def _read_config(folder: Path) -> dict[str, Any]:
 
 
 def _check_weights(folder: Path, config: dict[str, Any]) -> Path:
-    spec = config.get("weights", {})
-    weights = folder / spec.get("file", WEIGHTS_FILE)
+    spec = config.get("weights")
+    if not isinstance(spec, dict) or not {"file", "bytes", "sha256"} <= spec.keys():
+        raise ModelFolderError(
+            "config.json lacks the weights' file name, size or sha256, so they cannot be verified",
+            where=str(folder / CONFIG_FILE),
+            hint="copy the model folder again, or re-save it with ResAnDi",
+        )
+    weights = folder / spec["file"]
     if not weights.is_file():
         raise ModelFolderError(
             f"weights file {weights.name} is missing",
@@ -232,13 +238,13 @@ def _check_weights(folder: Path, config: dict[str, Any]) -> Path:
             hint="copy the whole model folder again",
         )
     size = weights.stat().st_size
-    if "bytes" in spec and size != spec["bytes"]:
+    if size != spec["bytes"]:
         raise ModelFolderError(
             f"weights file is truncated or altered: {size} bytes, config.json expects {spec['bytes']}",
             where=str(weights),
             hint="the copy or download was cut short; copy the model folder again",
         )
-    if "sha256" in spec and sha256_of(weights) != spec["sha256"]:
+    if sha256_of(weights) != spec["sha256"]:
         raise ModelFolderError(
             "weights file does not match the sha256 in config.json",
             where=str(weights),
