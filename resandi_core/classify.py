@@ -137,7 +137,10 @@ def prepare_track(
             "split or relink the track",
         )
     full_frames = np.arange(frames[0], frames[-1] + 1)
-    interpolated = ~np.isin(full_frames, frames)
+    interpolated = np.zeros(len(full_frames), dtype=bool)
+    if len(full_frames) > n_points:  # sorted and unique, so only then are there gaps
+        interpolated[frames - frames[0]] = True
+        interpolated = ~interpolated
     if interpolated.sum() > n_points:
         return rejected(
             STATUS_TOO_SPARSE,
