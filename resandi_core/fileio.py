@@ -21,29 +21,6 @@ os.umask(_UMASK)
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, *, binary: bool = False, encoding: str = "utf-8") -> Iterator[IO[Any]]:
-    """Open a temporary file next to ``path``; on success rename it to ``path``.
-
-    If the block raises, the temporary file is removed and ``path`` is untouched.
-    The handle's ``name`` is the temporary path, for writers that need a path.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        os.close(fd)  # reopen by name so that ``handle.name`` is the temporary path
-        mode = "wb" if binary else "w"
-        with open(tmp_name, mode, **({} if binary else {"encoding": encoding, "newline": ""})) as handle:
-            yield handle
-        os.chmod(tmp_name, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_UMASK)
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-
-
-@contextlib.contextmanager
 def atomic_writes(paths: Sequence[str | os.PathLike]) -> Iterator[list[Path]]:
     """Temporary paths for several files that belong together.
 
@@ -71,3 +48,16 @@ def atomic_writes(paths: Sequence[str | os.PathLike]) -> Iterator[list[Path]]:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, *, binary: bool = False, encoding: str = "utf-8") -> Iterator[IO[Any]]:
+    """Open a temporary file next to ``path``; on success rename it to ``path``.
+
+    If the block raises, the temporary file is removed and ``path`` is untouched.
+    The handle's ``name`` is the temporary path, for writers that need a path.
+    """
+    with atomic_writes([path]) as (tmp,):
+        mode = "wb" if binary else "w"
+        with open(tmp, mode, **({} if binary else {"encoding": encoding, "newline": ""})) as handle:
+            yield handle
