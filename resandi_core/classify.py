@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,8 @@ from .model.store import LoadedModel
 from .tracks import Tracks
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: Fewest observed points a track needs to be classified.
 MIN_POINTS = 10
@@ -136,16 +139,16 @@ def prepare_track(
             f"frame(s) {', '.join(map(str, duplicated[:5]))} appear more than once; "
             "split or relink the track",
         )
-    full_frames = np.arange(frames[0], frames[-1] + 1)
-    interpolated = np.zeros(len(full_frames), dtype=bool)
-    if len(full_frames) > n_points:  # sorted and unique, so only then are there gaps
-        interpolated[frames - frames[0]] = True
-        interpolated = ~interpolated
-    if interpolated.sum() > n_points:
+    n_frames = int(frames[-1] - frames[0]) + 1
+    # Checked before allocating: frames 0 and 10**9 must not allocate 10**9 points.
+    if n_frames - n_points > n_points:
         return rejected(
             STATUS_TOO_SPARSE,
-            f"{n_points} detections over {len(full_frames)} frames; more than half would be interpolated",
+            f"{n_points} detections over {n_frames} frames; more than half would be interpolated",
         )
+    full_frames = np.arange(frames[0], frames[-1] + 1)
+    interpolated = np.ones(n_frames, dtype=bool)
+    interpolated[frames - frames[0]] = False  # frames are sorted and unique here
     if interpolated.any():
         positions = np.column_stack([np.interp(full_frames, frames, positions[:, d]) for d in range(2)])
     if np.all(positions == positions[0]):
@@ -474,7 +477,11 @@ def classify_tracks(
 
     Keyword options are those of :func:`iter_classify`.
     """
-    job = iter_classify(tracks, model, **options)
+    return run_job(iter_classify(tracks, model, **options), progress)
+
+
+def run_job(job: Generator[Progress, None, T], progress: Callable[[Progress], None] | None = None) -> T:
+    """Drive a progress-yielding generator to its end; return its return value."""
     while True:
         try:
             event = next(job)

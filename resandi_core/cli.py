@@ -44,19 +44,15 @@ def _run_with_bar(job, label: str, quiet: bool):
     """Drive a progress-yielding generator with a tqdm bar on stderr; return its result."""
     from tqdm import tqdm
 
-    bar = None
-    try:
-        while True:
-            try:
-                event = next(job)
-            except StopIteration as done:
-                return done.value
-            if bar is None:
-                bar = tqdm(total=event.total, desc=label, unit="window", file=sys.stderr, disable=quiet, dynamic_ncols=True)
+    from .classify import run_job
+
+    with tqdm(desc=label, unit="window", file=sys.stderr, disable=quiet, dynamic_ncols=True) as bar:
+
+        def show(event) -> None:
+            bar.total = event.total
             bar.update(event.done - bar.n)
-    finally:
-        if bar is not None:
-            bar.close()
+
+        return run_job(job, show)
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:

@@ -150,6 +150,8 @@ def test_sparse_tracks_and_bad_options(untrained_model, rng):
     frames = np.arange(0, 300, 3)  # 100 detections over 298 frames: 2 of 3 points would be invented
     result = classify_tracks(table_of(random_walk(100, rng), frames=[frames]), untrained_model)
     assert result.tracks.status.tolist() == ["too_sparse"]
+    huge_gap = prepare_track(1, np.r_[np.arange(10), 10**12], np.arange(11.0), np.zeros(11))
+    assert huge_gap.status == "too_sparse" and len(huge_gap.frames) == 11  # nothing allocated per frame
     table = table_of(random_walk(1500, rng))
     with pytest.raises(ResandiError, match="batch size"):
         classify_tracks(table, untrained_model, batch_size=0)
