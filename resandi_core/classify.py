@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -38,12 +37,12 @@ from .model.fused import FusedResAnDi
 from .model.gradcam import class_activation_maps, point_scores, upsample
 from .model.preprocess import DEFAULT_WINDOW_STRIDE, preprocess, window_starts
 from .model.spec import CLASS_NAMES, INPUT_LENGTH
+from .progress import Progress, run_job
 from .model.store import LoadedModel
 from .tracks import Tracks
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 #: Fewest observed points a track needs to be classified.
 MIN_POINTS = 10
@@ -164,15 +163,6 @@ def prepare_track(
         STATUS_OK,
         starts=window_starts(len(full_frames), INPUT_LENGTH, window_stride),
     )
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Progress of a long job: ``done`` of ``total`` units (here: windows)."""
-
-    done: int
-    total: int
-    stage: str = "classify"
 
 
 @dataclass
@@ -478,14 +468,3 @@ def classify_tracks(
     Keyword options are those of :func:`iter_classify`.
     """
     return run_job(iter_classify(tracks, model, **options), progress)
-
-
-def run_job(job: Generator[Progress, None, T], progress: Callable[[Progress], None] | None = None) -> T:
-    """Drive a progress-yielding generator to its end; return its return value."""
-    while True:
-        try:
-            event = next(job)
-        except StopIteration as done:
-            return done.value
-        if progress is not None:
-            progress(event)

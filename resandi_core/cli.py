@@ -44,7 +44,7 @@ def _run_with_bar(job, label: str, quiet: bool):
     """Drive a progress-yielding generator with a tqdm bar on stderr; return its result."""
     from tqdm import tqdm
 
-    from .classify import run_job
+    from .progress import run_job
 
     with tqdm(desc=label, unit="window", file=sys.stderr, disable=quiet, dynamic_ncols=True) as bar:
 
@@ -188,6 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("folder", metavar="DIR")
     init.add_argument("--seed", type=int, default=0)
     init.set_defaults(func=_cmd_init_model)
+
+    from .cli_train import register as register_training
+
+    register_training(sub, _int_in)
     return parser
 
 

@@ -1,0 +1,271 @@
+"""``resandi generate | train | evaluate | experiment``: the data and training commands.
+
+Thin argument parsing over :mod:`resandi_core.synth`, :mod:`resandi_core.train`,
+:mod:`resandi_core.evaluate` and :mod:`resandi_core.experiments`; every
+command drives the same generators the GUI's training tab uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import ResandiError
+
+
+def _bar(job, label: str, unit: str, quiet: bool):
+    """Drive a progress generator with a tqdm bar; training events add loss and accuracy."""
+    from tqdm import tqdm
+
+    from .progress import run_job
+
+    bars: dict[str, tqdm] = {}
+
+    def show(event) -> None:
+        stage = event.stage
+        if stage not in bars:
+            for other in bars.values():
+                other.close()
+            bars.clear()
+            bars[stage] = tqdm(desc=label if stage in ("generate", "train") else stage, unit=unit if stage != "evaluate" else "traj",
+                               file=sys.stderr, disable=quiet, dynamic_ncols=True)
+        bar = bars[stage]
+        bar.total = event.total
+        bar.update(event.done - bar.n)
+        kind = getattr(event, "event", None)
+        if kind == "step":
+            bar.set_postfix(epoch=event.epoch, loss=f"{event.loss:.3f}", acc=f"{event.accuracy:.3f}", refresh=False)
+        elif kind == "epoch" and not quiet:
+            bar.write(f"epoch {event.epoch}: train loss {event.loss:.4f} acc {event.accuracy:.2%}, "
+                      f"validation loss {event.val_loss:.4f} acc {event.val_accuracy:.2%}")
+
+    try:
+        return run_job(job, show)
+    finally:
+        for bar in bars.values():
+            bar.close()
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from .synth import DatasetSpec, iter_generate
+
+    try:
+        spec = DatasetSpec(n_per_class=args.n_per_class, seed=args.seed, fixed_length=args.fixed_length,
+                           noise=args.noise, shard_size=args.shard_size)
+    except ValueError as exc:
+        raise ResandiError(str(exc)) from None
+    folder = _bar(iter_generate(args.out, spec, args.workers), "generate", "traj", args.quiet)
+    if not args.quiet:
+        print(f"{spec.n_per_class * 8:,} trajectories in {folder}")
+    return 0
+
+
+def _train_config(args: argparse.Namespace):
+    from .train import TrainConfig
+
+    fields = ["max_epochs", "batch_size", "lr", "schedule", "lr_step", "lr_gamma", "patience", "min_delta",
+              "steps_per_epoch", "val_fraction", "seed", "device", "precision", "augment", "augment_fraction",
+              "augment_model", "augment_pool", "init_model", "max_minutes"]
+    return TrainConfig(**{name: getattr(args, name) for name in fields})
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .train import iter_train
+
+    config = _train_config(args)
+    out = _bar(iter_train(args.data, args.out, config, val_dir=args.val_data, resume=args.resume,
+                          model_name=args.name), "train", "step", args.quiet)
+    if args.test_data:
+        _evaluate_into(str(out), args.test_data, args.device, None, Path(out) / "evaluation", card=True,
+                       quiet=args.quiet, command=f"resandi train ... --test-data {args.test_data}")
+    if not args.quiet:
+        print(f"model folder: {out}")
+    return 0
+
+
+def _evaluate_into(model_ref: str, data_dir: str, device: str, batch_size, out: Path, *, card: bool, quiet: bool,
+                   command: str):
+    from .evaluate import iter_evaluate, write_evaluation
+    from .model.store import load_model
+    from .model_card import append_test_metrics, test_metrics_markdown
+    from .synth import load_dataset
+
+    model = load_model(model_ref)
+    data = load_dataset(data_dir)
+    evaluation = _bar(iter_evaluate(model, data, device=device, batch_size=batch_size), "evaluate", "traj", quiet)
+    write_evaluation(evaluation, out, title=f"{model.name} on {Path(data_dir).name} (n = {evaluation.n:,})")
+    if card:
+        spec = data.manifest["spec"]
+        label = (f"`{data_dir}`: {spec['n_per_class']:,} per class, seed {spec['seed']}, "
+                 f"{'T = ' + str(spec['fixed_length']) if spec['fixed_length'] else 'T ~ randint(10, 1000)'}, "
+                 f"noise {spec['noise']}")
+        append_test_metrics(model.path, test_metrics_markdown(evaluation, label, command), evaluation.metrics())
+    if not quiet:
+        print(f"accuracy {evaluation.accuracy:.2%} on {evaluation.n:,} trajectories; tables and confusion.png in {out}")
+        print(evaluation.by_length().to_string(index=False))
+    return evaluation
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    command = f"resandi evaluate --model {args.model} --data {args.data}"
+    _evaluate_into(args.model, args.data, args.device, args.batch_size, Path(args.out), card=args.card,
+                   quiet=args.quiet, command=command)
+    return 0
+
+
+def _cmd_erasure(args: argparse.Namespace) -> int:
+    from .experiments import iter_erasure, plot_erasure, write_table
+    from .model.store import load_model
+    from .synth import load_dataset
+
+    model = load_model(args.model)
+    data = load_dataset(args.data)
+    table = _bar(iter_erasure(model, data, seed=args.seed, device=args.device, batch_size=args.batch_size),
+                 "erasure", "traj", args.quiet)
+    out = Path(args.out)
+    write_table(table, out / "erasure.csv")
+    plot_erasure(table, out / "erasure.png", len(data))
+    if not args.quiet:
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+        print(f"written: {out / 'erasure.csv'}, {out / 'erasure.png'}")
+    return 0
+
+
+def _train_noise_models(args: argparse.Namespace) -> dict[str, list[str]]:
+    """Train ``--n-models`` models per scheme (targeted, random) for the noise experiment."""
+    from dataclasses import replace
+
+    from .train import TrainConfig, iter_train
+
+    base = TrainConfig(max_epochs=args.max_epochs, steps_per_epoch=args.steps_per_epoch, device=args.device,
+                       augment_model=args.baseline_model, augment_fraction=args.augment_fraction)
+    folders: dict[str, list[str]] = {"targeted": [], "random": []}
+    for scheme in folders:
+        for k in range(args.n_models):
+            folder = Path(args.out) / "models" / f"{scheme}_{k}"
+            config = replace(base, augment=scheme, seed=k)
+            resume = (folder / "checkpoint.pt").is_file()
+            if (folder / "model.safetensors").is_file():
+                folders[scheme].append(str(folder))  # finished earlier: reuse
+                continue
+            _bar(iter_train(args.train_data, folder, config, resume=resume), f"train {scheme} {k}", "step", args.quiet)
+            folders[scheme].append(str(folder))
+    return folders
+
+
+def _cmd_noise(args: argparse.Namespace) -> int:
+    from .experiments import iter_noise, plot_noise, summarise_noise, write_table
+    from .model.store import load_model
+    from .synth import load_dataset
+
+    if args.train_data:
+        if not args.baseline_model:
+            raise ResandiError("--train-data needs --baseline-model (the model whose Grad-CAM picks the copies)")
+        refs = _train_noise_models(args)
+    else:
+        refs = {"targeted": args.targeted or [], "random": args.random or []}
+        if not refs["targeted"] and not refs["random"]:
+            raise ResandiError("no models to compare", hint="give --targeted/--random models, or --train-data and --baseline-model")
+    models = {scheme: [load_model(ref) for ref in members] for scheme, members in refs.items() if members}
+    data = load_dataset(args.data)
+    table = _bar(iter_noise(models, data, protocol=args.protocol, seed=args.seed, device=args.device,
+                            batch_size=args.batch_size), "noise", "traj", args.quiet)
+    summary = summarise_noise(table)
+    out = Path(args.out)
+    write_table(table, out / "noise_per_model.csv")
+    write_table(summary, out / "noise.csv")
+    plot_noise(summary, out / "noise.png", len(data))
+    if not args.quiet:
+        print(summary.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+        print(f"written: {out / 'noise.csv'}, {out / 'noise.png'}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction, int_in) -> None:
+    """Add the data and training commands to the ``resandi`` parser."""
+    from .devices import DEVICE_CHOICES
+
+    device_help = f"one of {', '.join(DEVICE_CHOICES)} or cuda:N (default auto)"
+
+    gen = sub.add_parser("generate", help="generate the 8-class synthetic data set (andi-datasets)", description=(
+        "Generate N trajectories per class as in the paper (REFERENCE.md), in shards with a manifest; "
+        "running the same command again resumes an interrupted generation."))
+    gen.add_argument("--n-per-class", type=int_in(1), required=True, metavar="N")
+    gen.add_argument("--out", required=True, metavar="DIR")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--fixed-length", type=int_in(2, 1000), metavar="T", help="every trajectory T points (default: T ~ randint(10, 1000))")
+    gen.add_argument("--noise", type=float, default=0.0, metavar="SIGMA", help="localisation noise in increment-std units (default 0)")
+    gen.add_argument("--shard-size", type=int_in(1), default=1000, metavar="N", help="trajectories per class per shard (default 1000)")
+    gen.add_argument("--workers", type=int_in(1), metavar="N", help="worker processes (default: all cores)")
+    gen.add_argument("-q", "--quiet", action="store_true")
+    gen.set_defaults(func=_cmd_generate)
+
+    train = sub.add_parser("train", help="train ResAnDi (paper recipe by default)", description=(
+        "Train on a generated data set and write a model folder. Defaults are the paper's recipe: Adam 1e-4, "
+        "batch 64, StepLR 10/0.5, early stopping 10/0.001, at most 100 epochs. Ctrl+C saves a checkpoint; "
+        "--resume continues it exactly."))
+    train.add_argument("--data", required=True, metavar="DIR")
+    train.add_argument("--out", required=True, metavar="MODEL_DIR")
+    train.add_argument("--val-data", metavar="DIR", help="separate validation set (default: hold out --val-fraction)")
+    train.add_argument("--test-data", metavar="DIR", help="evaluate the result on this set and write the numbers into its model card")
+    train.add_argument("--resume", action="store_true", help="continue from MODEL_DIR/checkpoint.pt")
+    train.add_argument("--name", help="description of the model")
+    train.add_argument("--max-epochs", type=int_in(1), default=100)
+    train.add_argument("--batch-size", type=int_in(1), default=64)
+    train.add_argument("--lr", type=float, default=1e-4)
+    train.add_argument("--schedule", choices=["step", "cosine"], default="step")
+    train.add_argument("--lr-step", type=int_in(1), default=10)
+    train.add_argument("--lr-gamma", type=float, default=0.5)
+    train.add_argument("--patience", type=int_in(1), default=10)
+    train.add_argument("--min-delta", type=float, default=0.001)
+    train.add_argument("--steps-per-epoch", type=int_in(1), help="optimiser steps per epoch (default: one pass)")
+    train.add_argument("--val-fraction", type=float, default=0.1)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="auto", help=device_help)
+    train.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default="auto",
+                       help="auto: fp16 mixed precision on CUDA, bf16 on CPUs that support it, else fp32")
+    train.add_argument("--augment", choices=["none", "targeted", "random"], default="none")
+    train.add_argument("--augment-fraction", type=float, default=0.6)
+    train.add_argument("--augment-model", metavar="MODEL", help="model whose Grad-CAM selects the copies (targeted)")
+    train.add_argument("--augment-pool", type=int_in(1), metavar="N", help="score at most N training trajectories per class")
+    train.add_argument("--fine-tune", dest="init_model", metavar="MODEL", nargs="?", const="default",
+                       help="start from a model's weights (default: the bundled model)")
+    train.add_argument("--max-minutes", type=float, metavar="MIN", help="stop after the epoch that passes this time")
+    train.add_argument("-q", "--quiet", action="store_true")
+    train.set_defaults(func=_cmd_train)
+
+    ev = sub.add_parser("evaluate", help="accuracy and confusion matrix of a model on a generated set")
+    ev.add_argument("--model", required=True, metavar="NAME_OR_PATH")
+    ev.add_argument("--data", required=True, metavar="DIR")
+    ev.add_argument("--out", default="evaluation", metavar="DIR", help="where tables and confusion.png go (default ./evaluation)")
+    ev.add_argument("--card", action="store_true", help="write the measured numbers into the model's card")
+    ev.add_argument("--device", default="auto", help=device_help)
+    ev.add_argument("--batch-size", type=int_in(1), metavar="N")
+    ev.add_argument("-q", "--quiet", action="store_true")
+    ev.set_defaults(func=_cmd_evaluate)
+
+    exp = sub.add_parser("experiment", help="the paper's experiments: erasure (Fig. 3), noise (Fig. 5)")
+    exp_sub = exp.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
+    erasure = exp_sub.add_parser("erasure", help="accuracy after erasing each Grad-CAM decile vs random erasure")
+    noise = exp_sub.add_parser("noise", help="accuracy vs localisation noise, targeted vs random augmentation")
+    for parser in (erasure, noise):
+        parser.add_argument("--data", required=True, metavar="DIR", help="clean test set")
+        parser.add_argument("--out", required=True, metavar="DIR")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--device", default="auto", help=device_help)
+        parser.add_argument("--batch-size", type=int_in(1), metavar="N")
+        parser.add_argument("-q", "--quiet", action="store_true")
+    erasure.add_argument("--model", default=None, metavar="NAME_OR_PATH", help="default: the bundled model")
+    erasure.set_defaults(func=_cmd_erasure)
+    noise.add_argument("--targeted", nargs="+", metavar="MODEL", help="models trained with targeted augmentation")
+    noise.add_argument("--random", nargs="+", metavar="MODEL", help="models trained with random augmentation")
+    noise.add_argument("--protocol", choices=["fresh", "cumulative"], default="fresh",
+                       help="fresh noise per level (ours, default) or the authors' cumulative in-place noise")
+    noise.add_argument("--train-data", metavar="DIR", help="train the models here first (targeted and random)")
+    noise.add_argument("--baseline-model", metavar="MODEL", help="model whose Grad-CAM picks the targeted copies")
+    noise.add_argument("--n-models", type=int_in(1), default=5, help="models per scheme when training (default 5)")
+    noise.add_argument("--max-epochs", type=int_in(1), default=100)
+    noise.add_argument("--steps-per-epoch", type=int_in(1))
+    noise.add_argument("--augment-fraction", type=float, default=0.6)
+    noise.set_defaults(func=_cmd_noise)

@@ -1,0 +1,210 @@
+"""Evaluating a model on a generated data set: accuracy, confusion, by length and alpha.
+
+The confusion matrix follows REFERENCE.md: rows are true classes, columns
+predicted classes, each row in % of its true class. Inference runs through the
+same fused network as ``resandi classify`` (:class:`WindowClassifier`), so the
+numbers measured here are those of the product.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Generator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .fileio import atomic_write, atomic_writes
+from .model.spec import CLASS_NAMES
+from .progress import Progress
+from .synth import SyntheticDataset
+
+#: Length bins (points) of the accuracy-by-length table: [10, 100), [100, 200), ...
+LENGTH_EDGES = (10, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1001)
+#: Alpha bins of the accuracy-by-alpha table (BM's alpha = 1 has its own bin).
+ALPHA_EDGES = (0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 1.01, 1.1, 1.3, 1.5, 1.7, 1.9)
+
+
+def iter_predict(
+    model,
+    data: SyntheticDataset,
+    indices: np.ndarray,
+    *,
+    device: str = "auto",
+    batch_size: int | None = None,
+    gradcam: bool = False,
+    inputs_fn=None,
+) -> Generator[Progress, None, tuple[np.ndarray, np.ndarray | None]]:
+    """Logits (and Grad-CAM maps) of some trajectories of a data set.
+
+    Parameters
+    ----------
+    model : LoadedModel
+    data : SyntheticDataset
+    indices : ndarray of int, shape (N,)
+    device : str
+    batch_size : int, optional
+        Default: 256 on CPU, 1024 on GPU.
+    gradcam : bool
+        Also return the signed Grad-CAM maps of all classes.
+    inputs_fn : callable, optional
+        ``inputs_fn(chunk_indices) -> (B, 2, 1000)`` replacing ``data.inputs``
+        (the erasure experiment changes the inputs).
+
+    Returns
+    -------
+    logits : ndarray, shape (N, 8), float32
+    maps : ndarray, shape (N, 8, 32), float32, or None
+    """
+    from .classify import WindowClassifier
+    from .devices import default_batch_size, resolve_device
+
+    torch_device, _ = resolve_device(device)
+    classifier = WindowClassifier.for_model(model, torch_device)
+    batch_size = batch_size or default_batch_size(torch_device)
+    inputs_fn = inputs_fn or data.inputs
+    logits = np.empty((indices.size, len(CLASS_NAMES)), dtype=np.float32)
+    maps = np.empty((indices.size, len(CLASS_NAMES), 32), dtype=np.float32) if gradcam else None
+    yield Progress(0, int(indices.size), "evaluate")
+    for start in range(0, indices.size, batch_size):
+        chunk = indices[start : start + batch_size]
+        batch_logits, batch_maps = classifier(inputs_fn(chunk), gradcam=gradcam)
+        logits[start : start + chunk.size] = batch_logits
+        if maps is not None:
+            maps[start : start + chunk.size] = batch_maps
+        yield Progress(int(start + chunk.size), int(indices.size), "evaluate")
+    return logits, maps
+
+
+@dataclass
+class Evaluation:
+    """Predictions of a model on labelled trajectories.
+
+    Attributes
+    ----------
+    labels, predictions : ndarray of int, shape (N,)
+    probabilities : ndarray, shape (N, 8)
+    lengths : ndarray of int, shape (N,)
+        Points per trajectory.
+    alphas : ndarray, shape (N,)
+        Generating anomalous exponents.
+    """
+
+    labels: np.ndarray
+    predictions: np.ndarray
+    probabilities: np.ndarray
+    lengths: np.ndarray
+    alphas: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.labels.size)
+
+    @property
+    def accuracy(self) -> float:
+        return float(np.mean(self.labels == self.predictions))
+
+    def confusion_counts(self) -> np.ndarray:
+        """Counts, shape (8, 8): rows true class, columns predicted class."""
+        k = len(CLASS_NAMES)
+        return np.bincount(self.labels * k + self.predictions, minlength=k * k).reshape(k, k)
+
+    def confusion_percent(self) -> np.ndarray:
+        """Each row in % of its true class (REFERENCE.md's layout)."""
+        counts = self.confusion_counts().astype(float)
+        return 100 * counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+
+    def _binned(self, values: np.ndarray, edges: tuple[float, ...], label: str) -> pd.DataFrame:
+        bins = pd.cut(values, bins=list(edges), right=False)
+        frame = pd.DataFrame({"bin": bins, "correct": self.labels == self.predictions})
+        table = frame.groupby("bin", observed=True)["correct"].agg(n="size", accuracy="mean").reset_index()
+        table["bin"] = table["bin"].astype(str)
+        return table.rename(columns={"bin": "bin"}).assign(axis=label)[["bin", "n", "accuracy"]]
+
+    def by_length(self) -> pd.DataFrame:
+        """Accuracy per length bin: columns ``bin, n, accuracy``."""
+        return self._binned(self.lengths, LENGTH_EDGES, "length")
+
+    def by_alpha(self) -> pd.DataFrame:
+        """Accuracy per alpha bin: columns ``bin, n, accuracy``."""
+        return self._binned(self.alphas, ALPHA_EDGES, "alpha")
+
+    def per_class_accuracy(self) -> dict[str, float]:
+        return {name: float(np.diag(self.confusion_percent())[i] / 100) for i, name in enumerate(CLASS_NAMES)}
+
+    def metrics(self) -> dict:
+        """JSON-ready summary."""
+        return {
+            "n": self.n,
+            "accuracy": self.accuracy,
+            "per_class_accuracy": self.per_class_accuracy(),
+            "confusion_percent": np.round(self.confusion_percent(), 2).tolist(),
+            "classes": list(CLASS_NAMES),
+        }
+
+
+def iter_evaluate(
+    model, data: SyntheticDataset, *, device: str = "auto", batch_size: int | None = None
+) -> Generator[Progress, None, Evaluation]:
+    """Evaluate ``model`` on every trajectory of ``data``, yielding progress."""
+    indices = np.arange(len(data))
+    logits, _ = yield from iter_predict(model, data, indices, device=device, batch_size=batch_size)
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return Evaluation(
+        labels=data.labels,
+        predictions=logits.argmax(axis=1),
+        probabilities=shifted / shifted.sum(axis=1, keepdims=True),
+        lengths=data.lengths,
+        alphas=data.alphas.astype(np.float64),
+    )
+
+
+def plot_confusion(percent: np.ndarray, path: Path, title: str) -> None:
+    """Heat map of a row-normalised confusion matrix, values written in the cells."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.2, 6.2), dpi=120)
+    image = ax.imshow(percent, cmap="Blues", vmin=0, vmax=100)
+    ax.set_xticks(range(len(CLASS_NAMES)), CLASS_NAMES, rotation=45, ha="right")
+    ax.set_yticks(range(len(CLASS_NAMES)), CLASS_NAMES)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    for (row, col), value in np.ndenumerate(percent):
+        ax.text(col, row, f"{value:.1f}", ha="center", va="center", fontsize=8,
+                color="white" if value > 55 else "black")
+    fig.colorbar(image, ax=ax, label="% of true class")
+    ax.set_title(title)
+    fig.tight_layout()
+    with atomic_writes([path]) as (tmp,):
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+
+
+def write_evaluation(evaluation: Evaluation, out_dir: str | os.PathLike, title: str) -> list[Path]:
+    """Write ``metrics.json``, ``confusion.csv`` (% of row), ``confusion_counts.csv``,
+    ``confusion.png``, ``accuracy_by_length.csv``, ``accuracy_by_alpha.csv``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    tables = {
+        "confusion.csv": pd.DataFrame(np.round(evaluation.confusion_percent(), 3), index=CLASS_NAMES, columns=CLASS_NAMES),
+        "confusion_counts.csv": pd.DataFrame(evaluation.confusion_counts(), index=CLASS_NAMES, columns=CLASS_NAMES),
+        "accuracy_by_length.csv": evaluation.by_length(),
+        "accuracy_by_alpha.csv": evaluation.by_alpha(),
+    }
+    for name, table in tables.items():
+        with atomic_write(out / name) as handle:
+            table.to_csv(handle, index=name.startswith("confusion"), index_label="true\\predicted")
+        written.append(out / name)
+    with atomic_write(out / "metrics.json") as handle:
+        json.dump(evaluation.metrics(), handle, indent=1)
+    written.append(out / "metrics.json")
+    plot_confusion(evaluation.confusion_percent(), out / "confusion.png", title)
+    written.append(out / "confusion.png")
+    return written

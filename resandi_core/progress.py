@@ -1,0 +1,44 @@
+"""Progress events of long jobs, and the driver that runs a job to its end.
+
+Every long job in ResAnDi (classifying, linking, generating data, training) is a
+generator that yields :class:`Progress` events and returns its result. The CLI
+draws a progress bar from the events, the GUI a progress bar with a cancel
+button; closing the generator cancels the job cleanly. Torch-free on purpose:
+data generation and linking import this without loading the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Progress of a long job: ``done`` of ``total`` units of ``stage``.
+
+    Attributes
+    ----------
+    done, total : int
+        Units finished and units in all (windows, frames, trajectories, steps).
+    stage : str
+        What the units are counting, e.g. ``"classify"``, ``"generate"``.
+    """
+
+    done: int
+    total: int
+    stage: str = "classify"
+
+
+def run_job(job: Generator[Progress, None, T], progress: Callable[[Progress], None] | None = None) -> T:
+    """Drive a progress-yielding generator to its end; return its return value."""
+    while True:
+        try:
+            event = next(job)
+        except StopIteration as done:
+            return done.value
+        if progress is not None:
+            progress(event)
