@@ -75,7 +75,7 @@ def test_bad_file_does_not_stop_the_others(tmp_path, untrained_model_dir):
     bad.write_text("id,when,x,y\n1,0,0,0\n")
     run = resandi("classify", bad, good, "--out", tmp_path / "out", "--model", untrained_model_dir)
     assert run.returncode == 1
-    assert f"error: {bad}: missing column(s) track_id, frame" in run.stderr
+    assert f"error: {bad}: missing column(s) frame" in run.stderr
     assert "Traceback" not in run.stderr
     results = pd.read_csv(tmp_path / "out" / "results.csv")
     assert set(results.file) == {str(good)}
