@@ -14,7 +14,7 @@ from .detect import HEAD_BYTES, canonical_format, detect_format, refuse_non_trac
 
 log = logging.getLogger(__name__)
 
-#: Format name -> (module, function). Imported on use: h5py or openpyxl load only when needed.
+#: Format name -> (module, function). Imported on use: PyTables or openpyxl load only when needed.
 READERS = {
     "table": ("tables", "read_table"),
     "trackmate-csv": ("trackmate_csv", "read_trackmate_csv"),

@@ -1,0 +1,223 @@
+"""Tiny end-to-end runs of generate -> train -> cancel/resume -> evaluate -> augment -> experiments.
+
+Toy scale (a few hundred trajectories, a few optimiser steps): the numbers are
+meaningless, the machinery is what is checked. CI runs these too.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from resandi_core.augment import mean_gradcam_scores, select_random, select_targeted
+from resandi_core.evaluate import Evaluation, iter_evaluate
+from resandi_core.experiments import decile_masks, effective_sigmas, iter_erasure, iter_noise, summarise_noise
+from resandi_core.model.gradcam import upsample
+from resandi_core.model.store import load_model_folder
+from resandi_core.progress import run_job
+from resandi_core.synth import DatasetSpec, generate_dataset, load_dataset
+from resandi_core.train import EarlyStopping, TrainConfig, TrainingError, batch_items, iter_train
+
+pytestmark = pytest.mark.slow
+
+TINY = TrainConfig(max_epochs=2, steps_per_epoch=3, batch_size=8, seed=1, precision="fp32")
+
+
+@pytest.fixture(scope="module")
+def data_dirs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("training")
+    generate_dataset(root / "train", DatasetSpec(n_per_class=30, seed=1, shard_size=15), workers=2)
+    generate_dataset(root / "test", DatasetSpec(n_per_class=8, seed=2, shard_size=8), workers=1)
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained(data_dirs):
+    out = data_dirs / "model"
+    run_job(iter_train(data_dirs / "train", out, TINY))
+    return out
+
+
+def _state(folder):
+    return load_model_folder(folder).network.state_dict()
+
+
+def test_training_writes_a_model_folder_with_its_card(trained, data_dirs):
+    model = load_model_folder(trained)
+    assert model.trained
+    history = pd.read_csv(trained / "history.csv")
+    assert history["epoch"].tolist() == [1, 2]
+    assert np.isfinite(history[["loss", "val_loss"]].to_numpy()).all()
+    card = (trained / "model_card.md").read_text()
+    assert "30 per class, seed 1" in card and '"lr": 0.0001' in card and "andi-datasets" in card
+    training = model.config["training"]
+    assert training["epochs"] == 2 and training["data"]["n_per_class"] == 30
+    assert training["best_epoch"] == int(history.loc[history["val_loss"].idxmin(), "epoch"])
+
+
+def test_cancel_then_resume_equals_an_uninterrupted_run(trained, data_dirs):
+    out = data_dirs / "cancelled"
+    job = iter_train(data_dirs / "train", out, TINY)
+    for event in job:
+        if event.event == "step" and event.done == 4:  # inside epoch 2
+            job.close()
+            break
+    assert (out / "checkpoint.pt").is_file() and not (out / "model.safetensors").exists()
+    with pytest.raises(TrainingError, match="resume"):
+        run_job(iter_train(data_dirs / "train", out, TINY))
+    run_job(iter_train(data_dirs / "train", out, TINY, resume=True))
+    resumed, straight = _state(out), _state(trained)
+    assert all(torch.equal(resumed[k], straight[k]) for k in straight)
+    assert pd.read_csv(out / "history.csv")["val_loss"].tolist() == pytest.approx(
+        pd.read_csv(trained / "history.csv")["val_loss"].tolist(), abs=0)
+
+
+def test_progress_events_carry_epoch_loss_and_eta(data_dirs):
+    events = []
+    run_job(iter_train(data_dirs / "train", data_dirs / "events", TINY), events.append)
+    steps = [e for e in events if e.event == "step"]
+    assert [e.done for e in steps] == list(range(1, 7)) and steps[0].total == 6
+    assert all(math.isfinite(e.loss) and 0 <= e.accuracy <= 1 for e in steps)
+    assert math.isfinite(steps[-1].samples_per_s) and steps[-2].eta_s >= 0
+    epochs = [e for e in events if e.event == "epoch"]
+    assert [e.epoch for e in epochs] == [1, 2] and all(math.isfinite(e.val_loss) for e in epochs)
+    assert events[-1].event == "done"
+
+
+def test_batches_are_deterministic_and_cover_each_pass():
+    first_pass = np.concatenate([batch_items(20, 4, 3, g) for g in range(5)])
+    assert sorted(first_pass.tolist()) == list(range(20))
+    assert np.array_equal(batch_items(20, 4, 3, 7), batch_items(20, 4, 3, 7))
+    assert not np.array_equal(batch_items(20, 4, 3, 5), batch_items(20, 4, 3, 0))  # new pass, new order
+
+
+def test_early_stopping_counts_patience_with_min_delta():
+    stopping = EarlyStopping(patience=2, min_delta=0.01)
+    assert stopping.update(1.0, 1)
+    assert not stopping.update(0.995, 2)  # less than min_delta better
+    assert not stopping.stop
+    assert not stopping.update(0.999, 3)
+    assert stopping.stop and stopping.best_epoch == 1
+
+
+def test_bad_recipes_are_refused():
+    with pytest.raises(TrainingError, match="augment_model"):
+        TrainConfig(augment="targeted")
+    with pytest.raises(TrainingError, match="batch_size"):
+        TrainConfig(batch_size=0)
+
+
+def test_evaluation_tables_and_confusion(trained, data_dirs, tmp_path):
+    from resandi_core.evaluate import write_evaluation
+
+    data = load_dataset(data_dirs / "test")
+    evaluation = run_job(iter_evaluate(load_model_folder(trained), data, device="cpu"))
+    assert evaluation.n == 64
+    counts = evaluation.confusion_counts()
+    assert counts.sum() == 64 and counts.sum(axis=1).tolist() == [8] * 8
+    np.testing.assert_allclose(evaluation.confusion_percent().sum(axis=1), 100)
+    assert evaluation.accuracy == pytest.approx(np.trace(counts) / 64)
+    assert evaluation.by_length()["n"].sum() == 64
+    written = write_evaluation(evaluation, tmp_path, "toy")
+    assert {p.name for p in written} >= {"confusion.csv", "confusion.png", "metrics.json"}
+    assert (tmp_path / "confusion.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = pd.read_csv(tmp_path / "confusion.csv", index_col=0)
+    assert list(table.index) == list(table.columns) and table.shape == (8, 8)
+
+
+def test_confusion_matrix_layout_rows_are_true_classes():
+    evaluation = Evaluation(labels=np.array([0, 0, 1]), predictions=np.array([0, 7, 1]),
+                            probabilities=np.zeros((3, 8)), lengths=np.array([10, 20, 30]), alphas=np.ones(3))
+    counts = evaluation.confusion_counts()
+    assert counts[0, 0] == 1 and counts[0, 7] == 1 and counts[1, 1] == 1
+    assert evaluation.confusion_percent()[0, 7] == 50
+
+
+def test_targeted_selection_takes_the_top_fraction_per_class():
+    pool = np.arange(10, 20)
+    labels = np.array([0] * 5 + [1] * 5)
+    scores = np.array([5, 1, 4, 2, 3, 0, 9, 8, 7, 6], dtype=float)
+    chosen = select_targeted(pool, labels, scores, 0.6)
+    assert chosen.tolist() == [10, 12, 14, 16, 17, 18]
+    random = select_random(pool, labels, 0.6, seed=0)
+    assert np.bincount(labels[random - 10]).tolist() == [3, 3]
+
+
+def test_mean_gradcam_score_is_the_mean_of_the_upsampled_map():
+    maps = np.random.default_rng(0).normal(size=(4, 8, 32))
+    targets = np.array([0, 3, 7, 2])
+    expected = [upsample(maps[i, t]).mean() for i, t in enumerate(targets)]
+    np.testing.assert_allclose(mean_gradcam_scores(maps, targets), expected)
+
+
+def test_targeted_augmentation_adds_rotated_copies(trained, data_dirs):
+    out = data_dirs / "targeted"
+    config = TrainConfig(max_epochs=1, steps_per_epoch=1, batch_size=8, precision="fp32",
+                         augment="targeted", augment_model=str(trained), augment_pool=10, augment_fraction=0.6)
+    run_job(iter_train(data_dirs / "train", out, config))
+    checkpoint = torch.load(out / "checkpoint.pt", weights_only=False)
+    rotations = checkpoint["items"]["rotations"]
+    assert np.isfinite(rotations).sum() == 8 * 6  # 60% of a pool of 10 per class
+    data = load_dataset(data_dirs / "train")
+    copies = checkpoint["items"]["indices"][np.isfinite(rotations)]
+    assert np.bincount(data.labels[copies], minlength=8).tolist() == [6] * 8
+
+
+def test_rotation_keeps_the_shape_of_the_normalised_track(data_dirs):
+    data = load_dataset(data_dirs / "train")
+    plain = data.inputs(np.array([0]))
+    turned = data.inputs(np.array([0]), np.array([np.pi]))  # 180 degrees mirrors both axes
+    np.testing.assert_allclose(turned[0], 1 - plain[0], atol=1e-5)
+
+
+def test_erasure_and_noise_experiments(trained, data_dirs):
+    model = load_model_folder(trained)
+    data = load_dataset(data_dirs / "test")
+    table = run_job(iter_erasure(model, data, device="cpu"))
+    assert table["decile"].tolist()[:2] == ["0-10", "10-20"] and len(table) == 11
+    assert table["accuracy_targeted"].between(0, 100).all()
+    noise = run_job(iter_noise({"targeted": [model]}, data, levels=(0.0, 0.5), device="cpu"))
+    assert noise["sigma_nominal"].tolist() == [0.0, 0.5]
+    assert noise["accuracy"].iloc[0] == pytest.approx(table.loc[table["decile"] == "none", "accuracy_targeted"].item())
+    summary = summarise_noise(noise)
+    assert summary["paper_accuracy"].tolist() == [85.77, 49.43]
+
+
+def test_deciles_partition_the_points():
+    scores = np.random.default_rng(1).normal(size=(3, 1000))
+    masks = decile_masks(scores)
+    assert np.array_equal(masks.sum(axis=0), np.ones((3, 1000)))
+    assert masks.sum(axis=2).min() >= 95  # ~100 points each
+
+
+def test_cumulative_noise_protocol_matches_the_authors_real_sigma():
+    sigmas = effective_sigmas((0.1, 0.2, 0.3, 0.4, 0.5), "cumulative")
+    assert sigmas[-1] == pytest.approx(0.74, abs=0.005)  # REFERENCE.md: nominal 0.5 was really 0.74
+
+
+def test_cli_generate_train_evaluate_experiment(tmp_path, monkeypatch):
+    def resandi(*args):
+        return subprocess.run([sys.executable, "-m", "resandi_core.cli", *map(str, args)],
+                              capture_output=True, text=True, timeout=600)
+
+    run = resandi("generate", "--n-per-class", 12, "--out", tmp_path / "d", "--seed", 3, "--shard-size", 6, "-q")
+    assert run.returncode == 0, run.stderr
+    run = resandi("train", "--data", tmp_path / "d", "--out", tmp_path / "m", "--max-epochs", 1,
+                  "--steps-per-epoch", 2, "--batch-size", 8, "--precision", "fp32", "--test-data", tmp_path / "d", "-q")
+    assert run.returncode == 0, run.stderr
+    card = (tmp_path / "m" / "model_card.md").read_text()
+    assert "## Measured test metrics" in card and "Confusion matrix" in card
+    metrics = json.loads((tmp_path / "m" / "config.json").read_text())["test_metrics"]
+    assert metrics["n"] == 96 and len(metrics["confusion_percent"]) == 8
+    run = resandi("experiment", "erasure", "--model", tmp_path / "m", "--data", tmp_path / "d", "--out", tmp_path / "x", "-q")
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "x" / "erasure.png").is_file()
+    run = resandi("train", "--data", tmp_path / "nowhere", "--out", tmp_path / "m2")
+    assert run.returncode == 1 and "no manifest.json" in run.stderr and "Traceback" not in run.stderr
