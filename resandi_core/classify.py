@@ -61,6 +61,8 @@ TRACK_COLUMNS = [
     "file", "track_id", "n_points", "predicted_class", "confidence", *PROB_COLUMNS, "gradcam_mean", "status",
     "gradcam_mean_points", "n_filled", "n_windows", "message",
 ]
+#: Columns appended by the MSD fit (see :mod:`resandi_core.msd`).
+MSD_COLUMNS = ["alpha_msd", "D_msd", "msd_r2", "msd_n_lags", "D_msd_unit"]
 
 
 @dataclass
@@ -334,7 +336,28 @@ def iter_classify(
         if maps is not None:
             maps[begin : begin + len(chunk)] = batch_maps
         yield Progress(begin + len(chunk), total)
-    return _assemble(prepared, logits, maps, source, target_index, relu, model.name, device_reason)
+    result = _assemble(prepared, logits, maps, source, target_index, relu, model.name, device_reason)
+    result.tracks = _with_msd(result.tracks, tracks)
+    return result
+
+
+def _with_msd(track_rows: pd.DataFrame, tracks: Tracks | pd.DataFrame) -> pd.DataFrame:
+    """Append the MSD fit of each track (``alpha_msd, D_msd, msd_r2, msd_n_lags, D_msd_unit``).
+
+    The classical numbers every SPT user checks first, next to the network's
+    answer; computed on the tracks as read (gaps skipped by frame number, not
+    interpolated), in µm and s when the calibration is known.
+    """
+    from .msd import FIT_COLUMNS, fit_msd
+
+    if track_rows.empty:
+        return track_rows.reindex(columns=[*track_rows.columns, *FIT_COLUMNS])
+    fits = fit_msd(tracks)
+    joined = fits.reindex(track_rows["track_id"].to_numpy())
+    for column in FIT_COLUMNS:
+        track_rows[column] = joined[column].to_numpy()
+    track_rows["D_msd_unit"] = fits.attrs["D_msd_unit"]
+    return track_rows
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

@@ -25,28 +25,75 @@ EXIT_USAGE = 2
 EXIT_CANCELLED = 130
 
 
+def _input_suffixes() -> tuple[str, ...]:
+    """File name endings ``resandi classify`` takes from a folder: track formats and TIFF movies."""
+    from .cli_link import STACK_SUFFIXES
+    from .io import list_formats
+
+    return tuple(sorted({ext for info in list_formats() for ext in info.extensions} | set(STACK_SUFFIXES)))
+
+
 def _expand_inputs(paths: Sequence[str]) -> list[Path]:
-    """Files as given; folders expand to the ``*.csv`` files inside (sorted, recursive)."""
+    """Files as given; folders expand to the track files and TIFF movies inside (sorted, recursive)."""
+    suffixes = _input_suffixes()
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*.csv") if p.is_file())
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(suffixes))
             if not found:
-                raise ResandiError("no .csv track files in this folder", where=str(path))
+                raise ResandiError(
+                    "no track files or TIFF movies in this folder", where=str(path),
+                    hint="files ending " + ", ".join(suffixes) + " are read",
+                )
             files.extend(found)
         else:
             files.append(path)
     return files
 
 
-def _run_with_bar(job, label: str, quiet: bool):
+def _column_mapping(pairs: Sequence[str] | None) -> dict[str, str] | None:
+    """``["track_id=Traj", "frame=Slice"]`` -> ``{"track_id": "Traj", "frame": "Slice"}``."""
+    if not pairs:
+        return None
+    mapping = {}
+    for pair in pairs:
+        role, sep, name = pair.partition("=")
+        if not sep or not role.strip() or not name.strip():
+            raise ResandiError(f"--column {pair!r} is not ROLE=NAME", hint="e.g. --column track_id=Traj --column frame=Slice")
+        mapping[role.strip()] = name.strip()
+    return mapping
+
+
+def _read_input(path: Path, args: argparse.Namespace):
+    """Tracks of one input: a TIFF movie is located and linked first, a track file read."""
+    from .cli_link import is_stack_path, tracks_from_stack
+    from .io import read_tracks
+
+    if is_stack_path(path):
+        return tracks_from_stack(path, args)
+    tracks = read_tracks(
+        path,
+        format=args.format,
+        columns=_column_mapping(args.column),
+        pixel_size_um=args.pixel_size_um,
+        frame_interval_s=args.frame_interval_s,
+        position_unit=args.position_unit,
+        sheet=args.sheet,
+        key=args.hdf5_key,
+    )
+    if not args.quiet:
+        print(tracks.summary(), file=sys.stderr)
+    return tracks
+
+
+def _run_with_bar(job, label: str, quiet: bool, unit: str = "window"):
     """Drive a progress-yielding generator with a tqdm bar on stderr; return its result."""
     from tqdm import tqdm
 
     from .progress import run_job
 
-    with tqdm(desc=label, unit="window", file=sys.stderr, disable=quiet, dynamic_ncols=True) as bar:
+    with tqdm(desc=label, unit=unit, file=sys.stderr, disable=quiet, dynamic_ncols=True) as bar:
 
         def show(event) -> None:
             bar.total = event.total
@@ -60,7 +107,6 @@ def _cmd_classify(args: argparse.Namespace) -> int:
 
     from .classify import class_index, iter_classify
     from .devices import resolve_device
-    from .io.csv_tracks import read_tracks_csv
     from .io.results import write_classification
     from .model.store import load_model
 
@@ -78,7 +124,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     parts, failed = [], 0
     for path in files:
         try:
-            tracks = read_tracks_csv(path)
+            tracks = _read_input(path, args)
             job = iter_classify(
                 tracks,
                 model,
@@ -112,6 +158,43 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     if failed:
         print(f"error: {failed} of {len(files)} file(s) failed; see the lines above", file=sys.stderr)
         return EXIT_ERROR
+    return EXIT_OK
+
+
+def _cmd_formats(args: argparse.Namespace) -> int:
+    from .cli_link import STACK_SUFFIXES
+    from .io import list_formats
+
+    for info in list_formats():
+        print(f"{info.name:14s} {' '.join(info.extensions):32s} {info.description}")
+    print(f"{'tiff-movie':14s} {' '.join(STACK_SUFFIXES):32s} movie: particles located and linked with trackpy first")
+    return EXIT_OK
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from .io import write_tracks_trackmate_csv, write_tracks_trackpy_csv
+
+    tracks = _read_input(Path(args.path), args)
+    writer = write_tracks_trackpy_csv if args.to == "trackpy-csv" else write_tracks_trackmate_csv
+    try:
+        out = writer(tracks, args.out)
+    except OSError as exc:
+        raise ResandiError(f"cannot write ({exc.strerror or exc})", where=str(args.out), hint="choose a writable place") from None
+    if not args.quiet:
+        print(f"wrote {out}: {tracks.n_tracks} tracks, {len(tracks.table)} detections, x and y in {tracks.position_unit}",
+              file=sys.stderr)
+    return EXIT_OK
+
+
+def _cmd_copy_model(args: argparse.Namespace) -> int:
+    from .model.store import copy_model_folder, resolve_model_path
+
+    preamble = Path(args.card_preamble).read_text(encoding="utf-8") if args.card_preamble else ""
+    out = copy_model_folder(resolve_model_path(args.source), args.destination,
+                            weights_dtype="float16" if args.float16 else "float32",
+                            description=args.description, card_preamble=preamble)
+    size = sum(p.stat().st_size for p in Path(out).iterdir()) / 1e6
+    print(f"wrote {out} ({size:.1f} MB)")
     return EXIT_OK
 
 
@@ -164,10 +247,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    classify = sub.add_parser("classify", help="classify the tracks of CSV files", description=(
-        "Read CSV track files (columns track_id or particle, frame, x, y) and write "
-        "results.csv, gradcam.csv and windows.csv into --out."))
-    classify.add_argument("paths", nargs="+", metavar="PATH", help="CSV files, or folders of them")
+    from .cli_link import add_linking_options
+    from .cli_link import register as register_link
+    from .io import list_formats
+
+    formats = list_formats()
+    classify = sub.add_parser("classify", help="classify the tracks of track files or TIFF movies", description=(
+        "Read track files (trackpy, TrackMate CSV/XML, CSV/TSV/Excel tables, AnDi text, NumPy; "
+        "the format is detected) or link the particles of TIFF movies, classify every track and write "
+        "results.csv (with MSD alpha and D), gradcam.csv and windows.csv into --out."))
+    classify.add_argument("paths", nargs="+", metavar="PATH", help="track files or TIFF movies, or folders of them")
     classify.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     classify.add_argument("--model", metavar="NAME_OR_PATH", help="model name (see `resandi models`) or folder; default: the bundled model")
     classify.add_argument("--device", default="auto", help=f"one of {', '.join(DEVICE_CHOICES)} or cuda:N (default auto)")
@@ -179,10 +268,42 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--window-stride", type=_int_in(1, 1000), default=DEFAULT_WINDOW_STRIDE, metavar="POINTS",
                           help=f"step between 1000-point windows of longer tracks (default {DEFAULT_WINDOW_STRIDE})")
     classify.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    reading = classify.add_argument_group("reading track files")
+    reading.add_argument("--format", default="auto", choices=["auto", *(f.name for f in formats)],
+                         help="file format (default: detected from the content)")
+    reading.add_argument("--column", action="append", metavar="ROLE=NAME",
+                         help="use column NAME for ROLE (track_id, frame, x, y, t); repeatable; default: guessed from the header")
+    reading.add_argument("--position-unit", choices=["px", "um"], help="unit of x and y when the file does not say (default px)")
+    reading.add_argument("--sheet", metavar="NAME_OR_INDEX", help="Excel sheet (default: the first)")
+    reading.add_argument("--hdf5-key", metavar="KEY", help="table inside an HDF5 file (default: the only or trackpy's)")
+    add_linking_options(classify)  # also --pixel-size-um and --frame-interval-s, used for track files too
     classify.set_defaults(func=_cmd_classify)
+
+    register_link(sub)
+
+    formats_cmd = sub.add_parser("formats", help="list the track file formats that are read")
+    formats_cmd.set_defaults(func=_cmd_formats)
+
+    convert = sub.add_parser("convert", help="convert a track file to trackpy or TrackMate CSV")
+    convert.add_argument("path", metavar="PATH", help="any track file (or TIFF movie, linked first)")
+    convert.add_argument("--out", required=True, metavar="CSV")
+    convert.add_argument("--to", choices=["trackpy-csv", "trackmate-csv"], default="trackpy-csv")
+    convert.add_argument("-q", "--quiet", action="store_true")
+    for option in ("format", "column", "position_unit", "sheet", "hdf5_key"):
+        convert.set_defaults(**{option: "auto" if option == "format" else None})
+    add_linking_options(convert)
+    convert.set_defaults(func=_cmd_convert)
 
     models = sub.add_parser("models", help="list bundled and user models")
     models.set_defaults(func=_cmd_models)
+
+    copy = sub.add_parser("copy-model", help="copy a model folder, optionally with float16 weights (half the size)")
+    copy.add_argument("source", metavar="MODEL")
+    copy.add_argument("destination", metavar="DIR")
+    copy.add_argument("--float16", action="store_true", help="store the weights as float16 (loaded as float32)")
+    copy.add_argument("--description", help="new one-line description")
+    copy.add_argument("--card-preamble", metavar="MARKDOWN_FILE", help="text to put at the top of the model card")
+    copy.set_defaults(func=_cmd_copy_model)
 
     init = sub.add_parser("init-model", help="write an UNTRAINED random model folder (pipeline tests only)")
     init.add_argument("folder", metavar="DIR")

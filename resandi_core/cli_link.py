@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import OutputError, ResandiError
+from .errors import ResandiError
 from .tracks import Tracks
 
 #: File name suffixes taken for movies rather than track tables.
@@ -167,31 +167,24 @@ def tracks_from_stack(path: str | os.PathLike, args: argparse.Namespace) -> Trac
     return link_from_args(path, args).tracks
 
 
-def trackpy_table(tracks: Tracks):
-    """The table as trackpy writes it: ``frame, particle, x, y`` then the other columns."""
-    table = tracks.table.rename(columns={"track_id": "particle"})
-    first = ["frame", "particle", "x", "y"]
-    return table[first + [c for c in table.columns if c not in first]]
-
-
 def write_tracks_csv(tracks: Tracks, path: str | os.PathLike) -> Path:
-    """Write a trackpy-style CSV atomically (an old file survives any failure); return its path."""
-    from .fileio import atomic_write
+    """Write a trackpy-style CSV atomically (an old file survives any failure); return its path.
 
-    path = Path(path)
-    try:
-        with atomic_write(path) as handle:
-            trackpy_table(tracks).to_csv(handle, index=False)
-    except OSError as exc:
-        raise OutputError(f"cannot write the tracks ({exc.strerror or exc})", where=str(path),
-                          hint="choose a writable place with --out") from None
-    return path
+    :func:`resandi_core.io.write_tracks_trackpy_csv`: ``frame, particle, x, y``
+    then the other columns, positions as stored (px for linked movies).
+    """
+    from .io.writers import write_tracks_trackpy_csv
+
+    return write_tracks_trackpy_csv(tracks, path)
 
 
 def _cmd_link(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.is_dir():
-        out = out / f"{Path(args.stack).name.split('.')[0]}_tracks.csv"
+        # Only the movie suffix goes: "cells.t01.tif" and "cells.t02.tif" must not share an output.
+        name = Path(args.stack).name
+        suffix = max((s for s in STACK_SUFFIXES if name.lower().endswith(s)), key=len, default="")
+        out = out / f"{name[: len(name) - len(suffix)]}_tracks.csv"
     result = link_from_args(args.stack, args)
     write_tracks_csv(result.tracks, out)
     if not args.quiet:

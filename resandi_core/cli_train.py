@@ -66,7 +66,7 @@ def _train_config(args: argparse.Namespace):
 
     fields = ["max_epochs", "batch_size", "lr", "schedule", "lr_step", "lr_gamma", "patience", "min_delta",
               "steps_per_epoch", "val_fraction", "seed", "device", "precision", "augment", "augment_fraction",
-              "augment_model", "augment_pool", "init_model", "max_minutes"]
+              "augment_model", "augment_pool", "init_model", "max_minutes", "bn_recalibration_batches"]
     return TrainConfig(**{name: getattr(args, name) for name in fields})
 
 
@@ -232,6 +232,8 @@ def register(sub: argparse._SubParsersAction, int_in) -> None:
     train.add_argument("--fine-tune", dest="init_model", metavar="MODEL", nargs="?", const="default",
                        help="start from a model's weights (default: the bundled model)")
     train.add_argument("--max-minutes", type=float, metavar="MIN", help="stop after the epoch that passes this time")
+    train.add_argument("--bn-recalibrate", dest="bn_recalibration_batches", type=int_in(0), default=0, metavar="BATCHES",
+                       help="recompute BatchNorm statistics of the final weights over this many batches (default 0: off)")
     train.add_argument("-q", "--quiet", action="store_true")
     train.set_defaults(func=_cmd_train)
 

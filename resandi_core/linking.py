@@ -538,6 +538,9 @@ def iter_link(
         position_unit="px",
         pixel_size_um=pixel_size_um,
         frame_interval_s=frame_interval_s,
+        dropped={f"tracks shorter than {params.min_length} detections": n_tracks_linked - n_tracks_kept}
+        if n_tracks_linked > n_tracks_kept
+        else {},
     )
     result = LinkResult(
         tracks=tracks,
@@ -620,14 +623,21 @@ def _tracks_table(linked: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_link(job: Generator[LinkProgress, None, LinkResult], progress: Callable[[LinkProgress], None] | None = None) -> LinkResult:
-    """Drive :func:`iter_link` to its end; ``progress`` is called with each event."""
-    while True:
-        try:
-            event = next(job)
-        except StopIteration as done:
-            return done.value
-        if progress is not None:
-            progress(event)
+    """Drive :func:`iter_link` to its end; ``progress`` is called with each event.
+
+    When ``progress`` raises (a cancelled GUI, Ctrl-C in the progress bar), the
+    job is closed at once, which stops its worker processes and closes the movie.
+    """
+    try:
+        while True:
+            try:
+                event = next(job)
+            except StopIteration as done:
+                return done.value
+            if progress is not None:
+                progress(event)
+    finally:
+        job.close()
 
 
 def link_stack(

@@ -178,25 +178,31 @@ def pair_sums(tracks: Tracks | pd.DataFrame, max_lag: int) -> PairSums:
         codes, frames, x, y = codes[keep], frames[keep], x[keep], y[keep]
         same_track = np.diff(codes) == 0
 
+    # Lags longer than the longest track's span have no pair: work up to `reach`.
+    first_of_track = np.r_[True, ~same_track]
+    last_of_track = np.r_[~same_track, True]
+    span = int((frames[last_of_track] - frames[first_of_track]).max()) if len(frames) else 0
+    reach = max(1, min(max_lag, span))
+
     # Grid cells: consecutive detections of a track are their frame gap apart,
-    # but a gap longer than max_lag shrinks to max_lag + 1 cells (no lag in range
-    # spans it either way), and tracks are max_lag + 1 empty cells apart, so the
-    # grid is at most (max_lag + 1) times the number of detections.
-    gap = np.where(same_track, np.minimum(np.diff(frames), max_lag + 1), max_lag + 1)
+    # but a gap longer than reach shrinks to reach + 1 cells (no lag in range
+    # spans it either way), and tracks are reach + 1 empty cells apart, so the
+    # grid is at most (reach + 1) times the number of detections.
+    gap = np.where(same_track, np.minimum(np.diff(frames), reach + 1), reach + 1)
     cell = np.concatenate([[0], np.cumsum(gap)]) if len(frames) else np.zeros(0, dtype=np.int64)
-    size = (int(cell[-1]) if len(cell) else 0) + max_lag + 1
+    size = (int(cell[-1]) if len(cell) else 0) + reach + 1
     grid_x = np.full(size, np.nan)
     grid_y = np.full(size, np.nan)
     grid_x[cell], grid_y[cell] = x, y
 
     # Pairs k apart are grid[k:] - grid[:-k]; empty cells give NaN. Each track's
     # pairs start in its own run of cells, so sums per track are segment sums.
-    present = codes[np.r_[True, ~same_track]] if len(codes) else np.zeros(0, dtype=np.int64)
-    starts = cell[np.r_[True, ~same_track]] if len(codes) else np.zeros(0, dtype=np.int64)
+    present = codes[first_of_track] if len(codes) else np.zeros(0, dtype=np.int64)
+    starts = cell[first_of_track] if len(codes) else np.zeros(0, dtype=np.int64)
     sums = np.zeros((n_tracks, max_lag))
     counts = np.zeros((n_tracks, max_lag), dtype=np.int64)
     if len(present):
-        for lag in range(1, max_lag + 1):
+        for lag in range(1, reach + 1):
             dx = grid_x[lag:] - grid_x[:-lag]
             dy = grid_y[lag:] - grid_y[:-lag]
             np.multiply(dx, dx, out=dx)

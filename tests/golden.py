@@ -1,7 +1,8 @@
-"""Golden values: fixed tracks through the seed-0 untrained model.
+"""Golden values: fixed tracks through the seed-0 untrained model and the bundled model.
 
-``python tests/golden.py`` rewrites ``tests/data/golden_untrained_seed0.json``; do
-that only on purpose (a deliberate change of the maths), and say why in the commit.
+``python tests/golden.py`` rewrites ``tests/data/golden_untrained_seed0.json`` and
+``tests/data/golden_bundled.json``; do that only on purpose (a deliberate change
+of the maths, or a new bundled model), and say why in the commit.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 GOLDEN_FILE = Path(__file__).parent / "data" / "golden_untrained_seed0.json"
+BUNDLED_GOLDEN_FILE = Path(__file__).parent / "data" / "golden_bundled.json"
 #: Every this many points, one per-point Grad-CAM score is pinned.
 POINT_STEP = 37
 
@@ -51,11 +53,17 @@ def compute(model) -> dict:
     }
 
 
+def compute_bundled(model) -> dict:
+    """The golden values plus the weights' sha256 they belong to."""
+    return {"weights_sha256": model.config["weights"]["sha256"], "model": model.name, **compute(model)}
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from resandi_core.model.store import load_model_folder, write_untrained_model
+    from resandi_core.model.store import load_model, load_model_folder, write_untrained_model
 
     with tempfile.TemporaryDirectory() as tmp:
         values = compute(load_model_folder(write_untrained_model(Path(tmp) / "m", seed=0)))
     GOLDEN_FILE.write_text(json.dumps(values, indent=1) + "\n")
+    BUNDLED_GOLDEN_FILE.write_text(json.dumps(compute_bundled(load_model(None)), indent=1) + "\n")
     print(f"wrote {GOLDEN_FILE}")

@@ -148,3 +148,70 @@ def test_target_class_and_relu_through_the_cli(tmp_path, untrained_model_dir):
     b = pd.read_csv(tmp_path / "b" / "gradcam.csv").score
     assert (a < 0).any() and (b >= 0).all()
     pd.testing.assert_series_equal(b, a.clip(lower=0), rtol=1e-6)
+
+
+DATA = __import__("pathlib").Path(__file__).parent / "data"
+BULK_WATER = DATA.parent.parent.parent / "shared" / "data" / "bulk_water.tif"
+
+
+def test_classify_trackmate_xml_carries_units_into_msd(tmp_path, untrained_model_dir):
+    xml = DATA / "tracks" / "trackmate_session_micron.xml"
+    run = resandi("classify", xml, "--out", tmp_path / "out", "--model", untrained_model_dir)
+    assert run.returncode == 0, run.stderr
+    assert "branching" in run.stderr  # the reader's summary is printed
+    results = pd.read_csv(tmp_path / "out" / "results.csv")
+    assert {"alpha_msd", "D_msd", "msd_r2", "msd_n_lags", "D_msd_unit"} <= set(results.columns)
+    assert (results["D_msd_unit"] == "µm^2/s^alpha").all()
+
+
+def test_classify_a_folder_reads_every_format(tmp_path, untrained_model_dir):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("trackmate_spots_v7.csv", "trackmate_export_tracks.xml", "andi_task1.txt"):
+        (folder / name).write_bytes((DATA / "tracks" / name).read_bytes())
+    run = resandi("classify", folder, "--out", tmp_path / "out", "--model", untrained_model_dir, "-q")
+    assert run.returncode == 0, run.stderr
+    results = pd.read_csv(tmp_path / "out" / "results.csv")
+    assert {pathlib_name(f) for f in results["file"]} == {"trackmate_spots_v7.csv", "trackmate_export_tracks.xml", "andi_task1.txt"}
+
+
+def pathlib_name(path: str) -> str:
+    return __import__("pathlib").Path(path).name
+
+
+def test_column_mapping_option(tmp_path, untrained_model_dir):
+    table = mixed_tracks_table(n_tracks=3, seed=5, n_too_short=0, n_with_gaps=0, max_length=60)
+    custom = table.rename(columns={"track_id": "Cell", "frame": "Slice", "x": "PosA", "y": "PosB"})
+    path = tmp_path / "custom.csv"
+    custom.to_csv(path, index=False)
+    run = resandi("classify", path, "--out", tmp_path / "out", "--model", untrained_model_dir, "-q")
+    assert run.returncode == 1 and "missing column" in run.stderr
+    run = resandi("classify", path, "--out", tmp_path / "out", "--model", untrained_model_dir, "-q",
+                  "--column", "track_id=Cell", "--column", "frame=Slice", "--column", "x=PosA", "--column", "y=PosB")
+    assert run.returncode == 0, run.stderr
+    assert len(pd.read_csv(tmp_path / "out" / "results.csv")) == 3
+
+
+def test_convert_round_trips_to_trackmate_csv(tmp_path):
+    xml = DATA / "tracks" / "trackmate_session_micron.xml"
+    run = resandi("convert", xml, "--out", tmp_path / "t.csv", "--to", "trackmate-csv", "-q")
+    assert run.returncode == 0, run.stderr
+    from resandi_core.io import read_tracks
+
+    original, converted = read_tracks(xml), read_tracks(tmp_path / "t.csv")
+    assert converted.position_unit == "µm" and converted.n_tracks == original.n_tracks
+    assert len(converted.table) == len(original.table)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not BULK_WATER.is_file(), reason="shared bulk_water.tif not present")
+def test_classify_a_tiff_movie_end_to_end(tmp_path, untrained_model_dir):
+    run = resandi("classify", BULK_WATER, "--out", tmp_path / "out", "--model", untrained_model_dir,
+                  "--frames", "0:60", "--invert", "--diameter", 11, "--minmass", 20, "--search-range", 5,
+                  "--min-length", 25, "--drift", "--pixel-size-um", 0.3509, "--frame-interval-s", 0.041667)
+    assert run.returncode == 0, run.stderr
+    results = pd.read_csv(tmp_path / "out" / "results.csv")
+    assert len(results) > 100 and (results["status"] == "ok").mean() > 0.9
+    assert (results["D_msd_unit"] == "µm^2/s^alpha").all()
+    # free beads in water: the MSD exponent of most tracks is near 1
+    assert 0.7 < results["alpha_msd"].median() < 1.3

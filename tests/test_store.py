@@ -99,11 +99,10 @@ def test_models_by_name_from_the_user_folder(monkeypatch, tmp_path):
         load_model("yours")
 
 
-def test_default_model_missing_says_what_to_do():
-    from resandi_core.model.store import default_model_name
+def test_default_model_missing_says_what_to_do(monkeypatch, tmp_path):
+    import resandi_core.model.store as store
 
-    if default_model_name() is not None:
-        pytest.skip("a default model is bundled")
+    monkeypatch.setattr(store, "bundled_models_dir", lambda: tmp_path)  # an installation without models
     with pytest.raises(ModelFolderError, match="--model"):
         load_model(None)
 
@@ -120,3 +119,17 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
     with atomic_write(target) as handle:
         handle.write("new\n")
     assert target.read_text() == "new\n"
+
+
+def test_copy_model_to_float16_keeps_card_and_training_record(model_copy, tmp_path):
+    from resandi_core.model.store import copy_model_folder
+
+    config = json.loads((model_copy / "config.json").read_text())
+    config["training"] = {"epochs": 3}
+    (model_copy / "config.json").write_text(json.dumps(config))  # checksum still matches the weights
+    out = copy_model_folder(model_copy, tmp_path / "half", weights_dtype="float16", card_preamble="# Note\nhalf size")
+    copied = load_model_folder(out)
+    assert copied.config["weights"]["dtype"] == "float16" and copied.config["training"] == {"epochs": 3}
+    card = (out / "model_card.md").read_text()
+    assert card.startswith("# Note\nhalf size") and "UNTRAINED" in card
+    torch.testing.assert_close(copied.network.conv1.weight, load_model_folder(model_copy).network.conv1.weight.half().float())

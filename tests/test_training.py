@@ -221,3 +221,19 @@ def test_cli_generate_train_evaluate_experiment(tmp_path, monkeypatch):
     assert (tmp_path / "x" / "erasure.png").is_file()
     run = resandi("train", "--data", tmp_path / "nowhere", "--out", tmp_path / "m2")
     assert run.returncode == 1 and "no manifest.json" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_batchnorm_recalibration_uses_the_frozen_weights(data_dirs):
+    from resandi_core.model.resandi import ResAnDi
+    from resandi_core.train import recalibrate_batchnorm
+
+    data = load_dataset(data_dirs / "train")
+    torch.manual_seed(0)
+    network = ResAnDi()
+    indices = np.arange(16)
+    recalibrate_batchnorm(network, data, indices, batches=1, batch_size=16)
+    assert not network.training
+    with torch.no_grad():
+        stem = network.conv1(torch.from_numpy(data.inputs(indices)))  # the first BatchNorm's input
+    torch.testing.assert_close(network.bn1.running_mean, stem.mean(dim=(0, 2)), rtol=1e-4, atol=1e-5)
+    assert network.bn1.momentum == 0.1  # restored

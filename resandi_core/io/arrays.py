@@ -84,6 +84,8 @@ def read_numpy(path: Path, options: ReadOptions) -> Tracks:
     source = str(path)
     report = Report()
     array = _as_tracks_array(_load(path, source, report), source, report)
+    if array.size == 0:
+        raise TrackFormatError(f"the array of shape {array.shape} is empty", where=source, hint="check the array")
     present = ~np.isnan(array).any(axis=2)  # (N, T)
     n_points = present.sum(axis=1)
     empty = n_points == 0

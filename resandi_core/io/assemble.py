@@ -168,8 +168,11 @@ def whole_frames(frames: np.ndarray, column: str, source: str, locate: Callable[
 def normalise_track_ids(ids: pd.Series) -> pd.Series:
     """Whole-number ids as int64 (a float column from a CSV with gaps), text stripped.
 
-    Mixed numbers and text become text, so that ids sort and group.
+    Mixed numbers and text become text, so that ids sort and group. Integer ids
+    stay exact (no round trip through float64, which merges ids above 2**53).
     """
+    if pd.api.types.is_signed_integer_dtype(ids.dtype):
+        return ids.astype(np.int64)
     if pd.api.types.is_numeric_dtype(ids.dtype) and not pd.api.types.is_bool_dtype(ids.dtype):
         numbers = ids.to_numpy(dtype=np.float64, na_value=np.nan)
         finite = np.isfinite(numbers)
@@ -179,8 +182,10 @@ def normalise_track_ids(ids: pd.Series) -> pd.Series:
     text = ids.astype("string").str.strip()
     numbers = pd.to_numeric(text, errors="coerce")
     if numbers.notna().all():
+        if pd.api.types.is_signed_integer_dtype(numbers.dtype):
+            return pd.Series(numbers.to_numpy(dtype=np.int64), index=ids.index, name=ids.name)
         as_float = numbers.to_numpy(dtype=np.float64)
-        if np.all(as_float == np.round(as_float)):
+        if np.isfinite(as_float).all() and np.all(as_float == np.round(as_float)):
             return pd.Series(as_float.astype(np.int64), index=ids.index, name=ids.name)
     return pd.Series(text.to_numpy(dtype=object, na_value=None), index=ids.index, name=ids.name)
 

@@ -132,6 +132,13 @@ def choose_columns(columns: list, mapping: dict[str, str] | None, source: str) -
                 where=source,
                 hint="give a column name exactly as in the header",
             )
+        other = next((k for k, h in chosen.items() if h.original == found), None)
+        if other is not None:
+            raise TrackFormatError(
+                f"column {found!r} is mapped both as {other} and as {key}",
+                where=source,
+                hint="map each role to a different column",
+            )
         chosen[key] = by_original[found]
     taken = {h.original for h in chosen.values()}
     for key in CANONICAL:
@@ -143,9 +150,13 @@ def choose_columns(columns: list, mapping: dict[str, str] | None, source: str) -
                 chosen[key] = match
                 taken.add(match.original)
                 break
-    # "t [frame]" or "time (frames)" is a frame number, not a time.
-    if "frame" not in chosen and "t" in chosen and chosen["t"].unit and chosen["t"].unit.lower() in FRAME_UNITS:
-        chosen["frame"] = chosen.pop("t")
+    # "t [frame]" or "time (frames)" is a frame number, not a time: the frame
+    # column when there is none, else (when guessed) a column kept as it is.
+    if "t" in chosen and chosen["t"].unit and chosen["t"].unit.lower() in FRAME_UNITS:
+        if "frame" not in chosen:
+            chosen["frame"] = chosen.pop("t")
+        elif "t" not in (mapping or {}):
+            del chosen["t"]
     missing = [key for key in ("track_id", "frame", "x", "y") if key not in chosen and not (key == "frame" and "t" in chosen)]
     if missing:
         guessed = ", ".join(f"{k}={h.original!r}" for k, h in chosen.items())

@@ -189,6 +189,12 @@ def detect_format(path: str | Path) -> str:
     if head.startswith(b"PK\x03\x04"):
         return _zip_kind(path)
     refuse_non_tracks(path, head)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise TrackFormatError(
+            "UTF-16 text (as Excel's 'Unicode Text' writes), which is not read",
+            where=str(path),
+            hint="save the table as 'CSV UTF-8' or .xlsx",
+        )
     if b"\x00" in head:
         raise TrackFormatError(
             "a binary file, not a table of tracks",

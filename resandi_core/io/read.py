@@ -94,23 +94,30 @@ def read_tracks(
         sheet=sheet,
         key=key,
     )
-    if format == "auto" or format is None:
-        name = detect_format(path)
-    else:
-        name = canonical_format(format)
-        with open(path, "rb") as handle:
-            head = handle.read(HEAD_BYTES)
-        if not head.strip():
-            raise TrackFormatError("the file is empty", where=str(path), hint="export the tracks again")
-        refuse_non_tracks(path, head)
-    if options.columns and name not in MAPPABLE:
-        raise ResandiError(
-            f"a column mapping applies to tables, not to the {name} format",
+    try:
+        if format == "auto" or format is None:
+            name = detect_format(path)
+        else:
+            name = canonical_format(format)
+            with open(path, "rb") as handle:
+                head = handle.read(HEAD_BYTES)
+            if not head.strip():
+                raise TrackFormatError("the file is empty", where=str(path), hint="export the tracks again")
+            refuse_non_tracks(path, head)
+        if options.columns and name not in MAPPABLE:
+            raise ResandiError(
+                f"a column mapping applies to tables, not to the {name} format",
+                where=str(path),
+                hint="leave out the column mapping for this file",
+            )
+        module_name, function_name = READERS[name]
+        reader = getattr(importlib.import_module(f".{module_name}", __package__), function_name)
+        tracks = reader(path, options)
+    except OSError as exc:  # e.g. a file that Excel holds open on Windows
+        raise TrackFormatError(
+            f"cannot read the file ({exc.strerror or exc})",
             where=str(path),
-            hint="leave out the column mapping for this file",
-        )
-    module_name, function_name = READERS[name]
-    reader = getattr(importlib.import_module(f".{module_name}", __package__), function_name)
-    tracks = reader(path, options)
+            hint="close it in other programs (Excel locks open files) and check that you may read it",
+        ) from None
     log.info("%s", tracks.summary())
     return tracks

@@ -7,9 +7,12 @@ Text tables
     (with a note). Leading blank lines and ``#`` comment lines are skipped.
     Decimal commas (``0,5``, European Excel with ``;`` delimiter) are read as
     decimal points. Blank lines inside the table are skipped; error messages
-    give the real line number.
+    give the real line number. Rows ending in more delimiters than the header
+    has (``1,0,0.5,0.5,``) are read with a note; extra values are an error.
 Excel
-    The first worksheet unless one is named (``sheet=``), header in the first row.
+    Recognised by content, whatever the file's name. The first worksheet
+    unless one is named (``sheet=``), header in the first non-empty row;
+    repeated headers get ``.1``, ``.2``... as in CSV files.
 
 Columns are matched by :mod:`.columns` (``particle`` is trackpy's track id;
 units in headers such as ``x (µm)`` set the position unit; nm are converted to
@@ -29,7 +32,7 @@ import pandas as pd
 from ..errors import TrackFormatError
 from ..tracks import Tracks
 from .assemble import ReadOptions, Report, finish_tracks, numeric_column
-from .columns import Header, choose_columns
+from .columns import CANONICAL, Header, choose_columns
 from .units import length_unit, time_unit_seconds
 
 FORMAT_NAME = "table"
@@ -128,6 +131,8 @@ def _read_text(path: Path, source: str, report: Report) -> tuple[pd.DataFrame, n
             where=source,
             hint="check the delimiter; numbers with decimal commas need ';' or tab between columns",
         ) from None
+    if not isinstance(table.index, pd.RangeIndex):
+        table = _undo_implicit_index(table, first, source, report)
     lines_of_rows = np.arange(len(table)) + first + 2
     blank = table.isna().all(axis=1).to_numpy()
     if blank.any():
@@ -136,6 +141,31 @@ def _read_text(path: Path, source: str, report: Report) -> tuple[pd.DataFrame, n
     if delimiter not in (",", r"\s+") and _has_decimal_commas(table):
         report.note("numbers with decimal commas were read (0,5 = 0.5).")
     return table, lines_of_rows
+
+
+def _undo_implicit_index(table: pd.DataFrame, first: int, source: str, report: Report) -> pd.DataFrame:
+    """Undo pandas' reading of rows longer than the header (its first cells became the index).
+
+    Left alone, every column would shift by one: track ids from the frames,
+    frames from x... Rows that end with a delimiter (``1,0,0.5,0.5,``, as Excel
+    and MATLAB scripts often write) have empty extra cells: those are dropped
+    with a note. Extra values are an error naming the first such line.
+    """
+    header = list(table.columns)
+    cells = table.reset_index()
+    extra = cells.iloc[:, len(header) :]
+    filled = extra.notna().any(axis=1).to_numpy()
+    if filled.any():
+        row = int(np.flatnonzero(filled)[0])
+        raise TrackFormatError(
+            f"line {row + first + 2} has {len(header) + extra.shape[1]} cells but the header has {len(header)}",
+            where=source,
+            hint="check the delimiter, or give every column a name in the header",
+        )
+    table = cells.iloc[:, : len(header)].copy()
+    table.columns = header
+    report.note("the rows end with more delimiters than the header has; the empty cells after them were ignored.")
+    return table
 
 
 def _has_decimal_commas(table: pd.DataFrame) -> bool:
@@ -151,33 +181,36 @@ def _has_decimal_commas(table: pd.DataFrame) -> bool:
 def _read_excel(path: Path, source: str, options: ReadOptions, report: Report) -> tuple[pd.DataFrame, np.ndarray]:
     import openpyxl
 
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for damaged files
-        raise TrackFormatError(
-            f"not a readable Excel workbook ({type(exc).__name__}: {exc})",
-            where=source,
-            hint="open it in Excel and save it again as .xlsx, or export CSV",
-        ) from None
-    try:
-        names = workbook.sheetnames
-        sheet = options.sheet if options.sheet is not None else 0
-        if isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit() and sheet not in names):
-            index = int(sheet)
-            if not 0 <= index < len(names):
-                raise TrackFormatError(
-                    f"the workbook has no sheet number {index}; it has {len(names)}: {', '.join(names)}",
-                    where=source,
-                    hint="sheets are numbered from 0; or give the sheet's name",
-                )
-            sheet = names[index]
-        elif sheet not in names:
+    # Opened here rather than by name: openpyxl refuses names not ending in .xlsx
+    # or .xlsm, but a workbook renamed .xls or .csv is still one.
+    with open(path, "rb") as handle:
+        try:
+            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for damaged files
             raise TrackFormatError(
-                f"no sheet named {sheet!r}; the sheets are {', '.join(names)}", where=source, hint="give one of those names"
-            )
-        rows = list(workbook[sheet].iter_rows(values_only=True))
-    finally:
-        workbook.close()
+                f"not a readable Excel workbook ({type(exc).__name__}: {exc})",
+                where=source,
+                hint="open it in Excel and save it again as .xlsx, or export CSV",
+            ) from None
+        try:
+            names = workbook.sheetnames
+            sheet = options.sheet if options.sheet is not None else 0
+            if isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit() and sheet not in names):
+                index = int(sheet)
+                if not 0 <= index < len(names):
+                    raise TrackFormatError(
+                        f"the workbook has no sheet number {index}; it has {len(names)}: {', '.join(names)}",
+                        where=source,
+                        hint="sheets are numbered from 0; or give the sheet's name",
+                    )
+                sheet = names[index]
+            elif sheet not in names:
+                raise TrackFormatError(
+                    f"no sheet named {sheet!r}; the sheets are {', '.join(names)}", where=source, hint="give one of those names"
+                )
+            rows = list(workbook[sheet].iter_rows(values_only=True))
+        finally:
+            workbook.close()
     if len(names) > 1:
         report.note(f"read sheet {sheet!r} of {len(names)} ({', '.join(names)}).")
     numbered = [(i + 1, row) for i, row in enumerate(rows) if any(v is not None and str(v).strip() != "" for v in row)]
@@ -187,6 +220,14 @@ def _read_excel(path: Path, source: str, options: ReadOptions, report: Report) -
     width = max(len(header), *(len(r) for _, r in body)) if body else len(header)
     columns = [str(v).strip() if v is not None else f"column {i + 1}" for i, v in enumerate(header)]
     columns += [f"column {i + 1}" for i in range(len(columns), width)]
+    # A repeated header gets ".1", ".2"... as pandas.read_csv does, so that every column has its own name.
+    seen: dict[str, int] = {}
+    for i, name in enumerate(columns):
+        if name in seen:
+            seen[name] += 1
+            columns[i] = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
     table = pd.DataFrame([list(r) + [None] * (width - len(r)) for _, r in body], columns=columns)
     table = table.infer_objects()
     return table, np.array([n for n, _ in body], dtype=np.int64)
@@ -238,10 +279,12 @@ def tracks_from_table(
     # Say which columns were used, unless they are the usual names (trackpy's included).
     if any(h.original.strip().lower() not in (key, "particle") for key, h in chosen.items()):
         report.note("columns used: " + ", ".join(f"{k}={h.original!r}" for k, h in chosen.items()) + ".")
+    # Keep the file's other columns, but not under a name the Tracks table uses
+    # (a column "frame" left aside when another was mapped as the frame).
+    for column in raw.columns:
+        if str(column) not in renames and str(column) in CANONICAL:
+            renames[str(column)] = f"{column}_original"
     table = raw.rename(columns=lambda c: renames.get(str(c), c))
-    # Keep the file's other columns, but not under a name the Tracks table uses.
-    clashes = [c for c in table.columns if c in ("track_id", "frame", "x", "y", "t") and c not in chosen]
-    table = table.rename(columns={c: f"{c}_original" for c in clashes})
     for key in ("x", "y", "t"):
         if key in table.columns:
             table[key] = numeric_column(table[key], originals[key], source, locate)
@@ -265,7 +308,7 @@ def tracks_from_table(
             report.note(f"column {chosen['t'].original!r} was taken as the time in seconds.")
         table["t"] = table["t"] * seconds
     if "frame" not in chosen:
-        table["frame"] = _frames_from_time(table, list(raw.columns), chosen["t"], source, options, report)
+        table["frame"] = _frames_from_time(table, list(raw.columns), chosen["t"], source, options, report, locate)
     return finish_tracks(
         table,
         source,
@@ -292,7 +335,13 @@ def _is_number(value: object) -> bool:
 
 
 def _frames_from_time(
-    table: pd.DataFrame, columns: list, time: Header, source: str, options: ReadOptions, report: Report
+    table: pd.DataFrame,
+    columns: list,
+    time: Header,
+    source: str,
+    options: ReadOptions,
+    report: Report,
+    locate: Callable[[int], str],
 ) -> np.ndarray:
     """Frame numbers from a time column in s and the given frame interval."""
     if options.frame_interval_s is None:
@@ -307,8 +356,15 @@ def _frames_from_time(
     off = ~np.isfinite(ratio) | (np.abs(ratio - frames) > FRAME_FROM_TIME_TOLERANCE)
     if off.any():
         row = int(np.flatnonzero(off)[0])
+        value = table["t"].iloc[row]
+        if np.isnan(value):
+            raise TrackFormatError(
+                f"{locate(row)} has no time in column {time.original!r}",
+                where=source,
+                hint="fill in the time or delete that row, or map a frame column",
+            )
         raise TrackFormatError(
-            f"time {table['t'].iloc[row]!r} s is not a whole number of frames of {options.frame_interval_s:g} s",
+            f"time {value!r} s at {locate(row)} is not a whole number of frames of {options.frame_interval_s:g} s",
             where=source,
             hint="check the frame interval, or map a frame column",
         )
@@ -322,7 +378,9 @@ def read_table(path: Path, options: ReadOptions) -> Tracks:
     """Read a CSV/TSV/text table or an ``.xlsx`` workbook (see the module's docstring)."""
     source = str(path)
     report = Report()
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    with open(path, "rb") as handle:
+        is_zip = handle.read(4) == b"PK\x03\x04"  # a workbook, even one renamed .xls or .csv
+    if is_zip:
         raw, row_numbers = _read_excel(path, source, options, report)
         place = "row"
     else:

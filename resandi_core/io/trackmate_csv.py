@@ -94,6 +94,13 @@ def read_trackmate_csv(path: Path, options: ReadOptions) -> Tracks:
     keys = [k.strip() for k in _split(lines[first], delimiter)]
     keys = [k.upper() if k.upper() in TRACKMATE_KEYS else k for k in keys]
     _refuse_other_tables([k.upper() for k in keys], source)
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise TrackFormatError(
+            f"the header names column(s) {short_list(repeated)} more than once",
+            where=source,
+            hint="export the Spots table from TrackMate again, or delete the repeated column",
+        )
     x_at = keys.index("POSITION_X")
     # Header rows after the keys: those whose POSITION_X cell is not a number.
     extra = []
@@ -172,8 +179,8 @@ def read_trackmate_csv(path: Path, options: ReadOptions) -> Tracks:
         if seconds is not None:
             table["t"] = numeric_column(raw["POSITION_T"], "POSITION_T", source, locate) * seconds
             kept.remove("POSITION_T")
-        elif units_row is None:
-            report.note("the file has no units row (TrackMate before v7): POSITION_T's unit is unknown, so no frame interval was taken from it.")
+        elif units_row is None or units["POSITION_T"] is None:
+            report.note("the file gives no unit for POSITION_T (no units row before TrackMate v7), so no frame interval was taken from it.")
         elif not is_frame_unit(units["POSITION_T"]):
             report.note(f"POSITION_T's unit {units['POSITION_T']!r} is not a known time unit; no frame interval was taken from it.")
     for key in kept:

@@ -92,15 +92,17 @@ def _units(spatial: str | None, time: str | None, source: str) -> tuple[str, flo
 def read_trackmate_xml(path: Path, options: ReadOptions) -> Tracks:
     """Read a TrackMate session or "Export tracks to XML" file (see the module's docstring)."""
     source = str(path)
-    try:
-        events = ET.iterparse(path, events=("start", "end"))
-        _, root = next(events)
-        if root.tag == "TrackMate":
-            return _read_session(events, source, options)
-        if root.tag == "Tracks":
-            return _read_simple(root, events, source, options)
-    except ET.ParseError as exc:
-        raise _parse_error(exc, source) from None
+    # The file is opened here, not by iterparse, so that it is closed when reading fails half-way.
+    with open(path, "rb") as handle:
+        try:
+            events = ET.iterparse(handle, events=("start", "end"))
+            _, root = next(events)
+            if root.tag == "TrackMate":
+                return _read_session(events, source, options)
+            if root.tag == "Tracks":
+                return _read_simple(root, events, source, options)
+        except ET.ParseError as exc:
+            raise _parse_error(exc, source) from None
     raise TrackFormatError(
         f"the XML root is <{root.tag}>, not <TrackMate> or <Tracks>",
         where=source,

@@ -301,6 +301,36 @@ def load_model_folder(folder: str | os.PathLike) -> LoadedModel:
     return LoadedModel(name=folder.name, path=folder, config=config, network=network)
 
 
+def copy_model_folder(
+    source: str | os.PathLike,
+    destination: str | os.PathLike,
+    *,
+    weights_dtype: str = "float32",
+    description: str | None = None,
+    card_preamble: str = "",
+) -> Path:
+    """Copy a model folder, optionally storing its weights as float16.
+
+    float16 halves the folder (about 37 MB instead of 74 MB); the weights are
+    loaded as float32 again. ``card_preamble`` (markdown) goes before the card's
+    own text, e.g. to say what the copy is for.
+    """
+    model = load_model_folder(source)
+    keep = {k: v for k, v in model.config.items()
+            if k not in ("format_version", "architecture", "classes", "preprocessing", "trained",
+                         "description", "resandi_version", "weights")}
+    card = (Path(source) / CARD_FILE).read_text(encoding="utf-8")
+    return save_model_folder(
+        model.network,
+        destination,
+        card_text=(card_preamble.rstrip() + "\n\n" + card) if card_preamble else card,
+        trained=model.trained,
+        weights_dtype=weights_dtype,
+        description=model.config.get("description", "") if description is None else description,
+        extra_config=keep,
+    )
+
+
 def bundled_models_dir() -> Path:
     """Folder of the bundled models (``resources/models`` in the source tree)."""
     return Path(str(resources.files("resandi_resources") / "models"))
