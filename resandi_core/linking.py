@@ -39,6 +39,7 @@ import pandas as pd
 
 from .errors import ResandiError
 from .stacks import StackError, StackReader, StackSpec, open_stack, parse_frames
+from .progress import run_job
 from .tracks import Tracks
 
 log = logging.getLogger(__name__)
@@ -623,21 +624,8 @@ def _tracks_table(linked: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_link(job: Generator[LinkProgress, None, LinkResult], progress: Callable[[LinkProgress], None] | None = None) -> LinkResult:
-    """Drive :func:`iter_link` to its end; ``progress`` is called with each event.
-
-    When ``progress`` raises (a cancelled GUI, Ctrl-C in the progress bar), the
-    job is closed at once, which stops its worker processes and closes the movie.
-    """
-    try:
-        while True:
-            try:
-                event = next(job)
-            except StopIteration as done:
-                return done.value
-            if progress is not None:
-                progress(event)
-    finally:
-        job.close()
+    """Drive :func:`iter_link` to its end (see :func:`resandi_core.progress.run_job`)."""
+    return run_job(job, progress)
 
 
 def link_stack(

@@ -34,11 +34,19 @@ class Progress:
 
 
 def run_job(job: Generator[Progress, None, T], progress: Callable[[Progress], None] | None = None) -> T:
-    """Drive a progress-yielding generator to its end; return its return value."""
-    while True:
-        try:
-            event = next(job)
-        except StopIteration as done:
-            return done.value
-        if progress is not None:
-            progress(event)
+    """Drive a progress-yielding generator to its end; return its return value.
+
+    When ``progress`` raises (a cancelled GUI, Ctrl-C in a progress bar), the job
+    is closed at once, so it stops its workers and keeps what it must (a
+    training checkpoint, finished data shards).
+    """
+    try:
+        while True:
+            try:
+                event = next(job)
+            except StopIteration as done:
+                return done.value
+            if progress is not None:
+                progress(event)
+    finally:
+        job.close()

@@ -104,6 +104,15 @@ class Report:
             self.changed[what] = self.changed.get(what, 0) + int(count)
 
 
+def note_default_frame_interval(report: Report, file_interval_s: float | None, user_interval_s: float | None) -> None:
+    """Warn when a TrackMate file's frame interval is ImageJ's placeholder (1 s) and the user gave none."""
+    if file_interval_s == 1.0 and user_interval_s is None:
+        report.note(
+            "the file gives 1 s per frame, ImageJ's default for an image without a frame interval; "
+            "check it, or give the frame interval."
+        )
+
+
 def short_list(values, limit: int = 5) -> str:
     """``"1, 2, 3"`` or ``"1, 2, 3, 4, 5 and 7 more"`` for messages."""
     values = list(values)

@@ -30,7 +30,7 @@ import pandas as pd
 
 from ..errors import TrackFormatError
 from ..tracks import Tracks
-from .assemble import ReadOptions, Report, finish_tracks, numeric_column, short_list
+from .assemble import ReadOptions, Report, finish_tracks, note_default_frame_interval, numeric_column, short_list
 from .tables import decode_sample, header_line_index, sniff_delimiter
 from .units import is_frame_unit, length_unit, time_unit_seconds
 
@@ -198,11 +198,7 @@ def read_trackmate_csv(path: Path, options: ReadOptions) -> Tracks:
         locate=locate,
     )
     _note_branches(tracks, report)
-    if tracks.frame_interval_s == 1.0 and options.frame_interval_s is None:
-        report.note(
-            "the file gives 1 s per frame, ImageJ's default for an image without a frame interval; "
-            "check it, or give the frame interval."
-        )
+    note_default_frame_interval(report, tracks.frame_interval_s, options.frame_interval_s)
     return tracks
 
 

@@ -43,7 +43,7 @@ import pandas as pd
 
 from ..errors import TrackFormatError
 from ..tracks import Tracks
-from .assemble import ReadOptions, Report, finish_tracks, short_list
+from .assemble import ReadOptions, Report, finish_tracks, note_default_frame_interval, short_list
 from .units import is_frame_unit, length_unit, time_unit_seconds
 
 FORMAT_NAME = "trackmate-xml"
@@ -224,11 +224,7 @@ def _read_session(events, source: str, options: ReadOptions) -> Tracks:
         track_column="TRACK_ID",
         locate=lambda row: f"spot {int(table['spot_id'].iloc[row])}",
     )
-    if frame_interval == 1.0 and options.frame_interval_s is None:
-        report.note(
-            "the file gives 1 s per frame, ImageJ's default for an image without a frame interval; "
-            "check it, or give the frame interval."
-        )
+    note_default_frame_interval(report, frame_interval, options.frame_interval_s)
     return tracks
 
 
@@ -367,9 +363,5 @@ def _read_simple(root: ET.Element, events, source: str, options: ReadOptions) ->
         track_column="particle",
         locate=lambda row: f"detection {row + 1}",
     )
-    if frame_interval == 1.0 and options.frame_interval_s is None:
-        report.note(
-            "the file gives 1 s per frame, ImageJ's default for an image without a frame interval; "
-            "check it, or give the frame interval."
-        )
+    note_default_frame_interval(report, frame_interval, options.frame_interval_s)
     return tracks
