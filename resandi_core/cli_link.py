@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import ResandiError
+from .errors import OutputError, ResandiError
 from .tracks import Tracks
 
 #: File name suffixes taken for movies rather than track tables.
@@ -185,6 +185,10 @@ def _cmd_link(args: argparse.Namespace) -> int:
         name = Path(args.stack).name
         suffix = max((s for s in STACK_SUFFIXES if name.lower().endswith(s)), key=len, default="")
         out = out / f"{name[: len(name) - len(suffix)]}_tracks.csv"
+    # Say so before minutes of linking, not after.
+    if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
+        raise OutputError("the output folder does not exist or is not writable", where=str(out.parent),
+                          hint="create it, or choose another place with --out")
     result = link_from_args(args.stack, args)
     write_tracks_csv(result.tracks, out)
     if not args.quiet:

@@ -103,3 +103,12 @@ def test_module_runs_as_a_script(movie, tmp_path):
     )
     assert run.returncode == 0, run.stderr
     assert np.isfinite(pd.read_csv(out)[["x", "y"]].to_numpy()).all()
+
+
+def test_unwritable_output_is_refused_before_linking(movie, tmp_path, capsys):
+    from resandi_core.cli_link import main
+
+    assert main(["link", str(movie), "--out", str(tmp_path / "no" / "such" / "folder" / "t.csv")]) == 1
+    err = capsys.readouterr().err
+    assert "output folder does not exist" in err
+    assert "features" not in err  # refused before locating anything
