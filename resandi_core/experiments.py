@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .augment import mean_gradcam_scores  # noqa: F401  (re-exported for the analysis views)
 from .evaluate import iter_predict
 from .fileio import atomic_write, atomic_writes
 from .model.gradcam import upsample

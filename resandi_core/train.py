@@ -547,10 +547,3 @@ def train(data_dir: str | os.PathLike, out_dir: str | os.PathLike, config: Train
     from .progress import run_job
 
     return run_job(iter_train(data_dir, out_dir, config, **options))
-
-
-def read_history(out_dir: str | os.PathLike) -> list[dict[str, float]]:
-    """Per-epoch history of a run folder (from its checkpoint)."""
-    checkpoint = torch.load(Path(out_dir) / CHECKPOINT_NAME, map_location="cpu", weights_only=False)
-    return checkpoint["history"]
-
