@@ -14,8 +14,11 @@ sys.path.insert(0, str(Path(__file__).parent))  # for `factories`
 
 @pytest.fixture(autouse=True)
 def isolated_user_dirs(tmp_path_factory, monkeypatch):
-    """Point the per-user model folder at an empty temporary folder."""
+    """Point the per-user model folder, the settings file and the GUI log at temporary places."""
     monkeypatch.setenv("RESANDI_MODELS_DIR", str(tmp_path_factory.mktemp("user_models")))
+    settings_dir = tmp_path_factory.mktemp("user_settings")
+    monkeypatch.setenv("RESANDI_SETTINGS_FILE", str(settings_dir / "settings.json"))
+    monkeypatch.setenv("RESANDI_LOG_FILE", str(settings_dir / "resandi-gui.log"))
 
 
 @pytest.fixture(scope="session")

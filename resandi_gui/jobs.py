@@ -1,0 +1,179 @@
+"""The main window's long jobs, as generators for :class:`~resandi_gui.workers.JobRunner`.
+
+Each job reads, links or classifies several files one after the other and
+collects a failure per file instead of stopping: one bad file in a batch never
+costs the user the others. Qt-free: these are plain generators over the core,
+the same calls the CLI makes, so the GUI and ``resandi classify`` agree.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from resandi_core.progress import Progress
+
+log = logging.getLogger(__name__)
+
+#: Suffixes opened as movies (linked with trackpy) rather than as track tables.
+MOVIE_SUFFIXES = (".tif", ".tiff", ".ome.tif", ".ome.tiff", ".btf", ".tf8")
+
+
+def is_movie(path: str | Path) -> bool:
+    """Whether ``path`` names a TIFF movie (by its suffix)."""
+    return str(path).lower().endswith(MOVIE_SUFFIXES)
+
+
+@dataclass
+class FileOutcome:
+    """What a job did with one file: its new data, or why it failed.
+
+    Attributes
+    ----------
+    path : Path
+    tracks : Tracks or None
+        Tracks read or linked.
+    link_result : LinkResult or None
+    result : ClassificationResult or None
+    failure : str or None
+        A readable message naming the file, the place and what to do.
+    details : str
+        The traceback behind ``failure``, for the dialog's details.
+    """
+
+    path: Path
+    tracks: Any = None
+    link_result: Any = None
+    result: Any = None
+    failure: str | None = None
+    details: str = ""
+
+
+@dataclass
+class ClassifyRequest:
+    """One file to classify, as the UI saw it when the job started.
+
+    ``tracks`` is None for a movie that still has to be linked with ``linking``.
+    """
+
+    path: Path
+    tracks: Any = None
+    linking: dict[str, Any] = field(default_factory=dict)
+    pixel_size_um: float | None = None
+    frame_interval_s: float | None = None
+
+
+def _failure(path: Path, exc: BaseException) -> FileOutcome:
+    from .workers import describe_failure
+
+    failure = describe_failure(exc)
+    if not failure.expected:
+        log.error("%s failed:\n%s", path, failure.details)
+    message = failure.message if str(path) in failure.message else f"{path}: {failure.message}"
+    return FileOutcome(path, failure=message, details=failure.details)
+
+
+def read_files(paths: Sequence[Path]) -> Generator[Progress, None, list[FileOutcome]]:
+    """Read track tables (movies are only checked to open); one outcome per path.
+
+    Yields ``Progress(i, n, "read")`` before each file.
+    """
+    outcomes = []
+    for i, path in enumerate(paths):
+        yield Progress(i, len(paths), "read")
+        try:
+            if is_movie(path):
+                from resandi_core.stacks import StackReader
+
+                with StackReader(path) as reader:  # opens the file and checks its axes
+                    log.info("opened movie %s", reader.describe())
+                outcomes.append(FileOutcome(path))
+            else:
+                from resandi_core.io import read_tracks
+
+                outcomes.append(FileOutcome(path, tracks=read_tracks(path)))
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
+            outcomes.append(_failure(path, exc))
+    yield Progress(len(paths), len(paths), "read")
+    return outcomes
+
+
+def linking_params(values: dict[str, Any]):
+    """:class:`~resandi_core.linking.LinkingParams` from a settings dict (unknown keys ignored)."""
+    import dataclasses
+
+    from resandi_core.linking import LinkingParams
+
+    known = {f.name for f in dataclasses.fields(LinkingParams)}
+    return LinkingParams(**{k: v for k, v in values.items() if k in known})
+
+
+def classify_files(
+    requests: Sequence[ClassifyRequest],
+    model_name: str | None,
+    device: str = "auto",
+    relu: bool = False,
+) -> Generator[Progress, None, tuple[Any, list[FileOutcome]]]:
+    """Link the movies that need it, then classify every file with one model.
+
+    Parameters
+    ----------
+    requests : sequence of ClassifyRequest
+    model_name : str or None
+        Name or folder of the model; None or "" for the bundled default.
+    device : str
+        ``auto``, ``cpu``, ``cuda`` or ``mps``.
+    relu : bool
+        Grad-CAM with negative scores clipped (the paper's ReLU).
+
+    Returns
+    -------
+    (LoadedModel, list of FileOutcome)
+        The model (kept by the UI to recompute Grad-CAM of other classes) and
+        one outcome per request, in order.
+
+    Progress stages read ``"<file name> (i/n): link"`` or ``"… classify"``.
+    """
+    from resandi_core.classify import iter_classify
+    from resandi_core.model.store import load_model
+
+    yield Progress(0, 0, "load model")
+    model = load_model(model_name or None)
+    outcomes = []
+    for i, request in enumerate(requests):
+        label = f"{request.path.name} ({i + 1}/{len(requests)})"
+        try:
+            tracks, link_result = request.tracks, None
+            if tracks is None:
+                from resandi_core.linking import iter_link
+
+                job = iter_link(
+                    request.path,
+                    linking_params(request.linking),
+                    pixel_size_um=request.pixel_size_um,
+                    frame_interval_s=request.frame_interval_s,
+                )
+                link_result = yield from _relabel(job, f"{label}: link")
+                tracks = link_result.tracks
+            job = iter_classify(tracks, model, device=device, relu=relu)
+            result = yield from _relabel(job, f"{label}: classify")
+            outcomes.append(FileOutcome(request.path, tracks=tracks, link_result=link_result, result=result))
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
+            outcomes.append(_failure(request.path, exc))
+    return model, outcomes
+
+
+def _relabel(job: Generator[Any, None, Any], stage: str) -> Generator[Progress, None, Any]:
+    """Pass a sub-job's events on under ``stage``; return its result; close it if closed."""
+    try:
+        while True:
+            try:
+                event = next(job)
+            except StopIteration as stop:
+                return stop.value
+            yield Progress(event.done, event.total, stage)
+    finally:
+        job.close()
