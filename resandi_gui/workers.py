@@ -200,9 +200,9 @@ class JobRunner(QObject):
         self.title = title
         self._on_finished_cb, self._on_cancelled_cb = on_finished, on_cancelled
         self._cancel = threading.Event()
-        self.started.emit(title)
-        self.busy_changed.emit(True)
         if os.environ.get(SYNC_ENV) == "1":
+            self._thread = QThread.currentThread()  # busy during the run
+            self._announce(title)
             self._run_synchronously(factory)
             return
         thread = QThread()
@@ -214,7 +214,12 @@ class JobRunner(QObject):
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_cancelled)
         self._thread, self._worker = thread, worker
+        self._announce(title)  # after _thread is set: handlers see busy == True
         thread.start()
+
+    def _announce(self, title: str) -> None:
+        self.started.emit(title)
+        self.busy_changed.emit(True)
 
     def cancel(self) -> None:
         """Ask the running job to stop at its next progress event."""
@@ -227,7 +232,6 @@ class JobRunner(QObject):
         return self._thread.wait(timeout_ms)
 
     def _run_synchronously(self, factory: JobFactory) -> None:
-        self._thread = QThread.currentThread()  # marks busy during the run
         try:
             outcome, value = run_generator(factory, self._cancel, self.progress.emit)
         except BaseException as exc:  # noqa: BLE001

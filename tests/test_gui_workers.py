@@ -39,13 +39,13 @@ def test_a_job_runs_off_the_ui_thread_and_its_result_lands_on_its_callback(qtbot
     log, landed, busy = [], [], []
     events = []
     runner.progress.connect(events.append)
-    runner.busy_changed.connect(busy.append)
+    runner.busy_changed.connect(lambda b: busy.append((b, runner.busy)))
     with qtbot.waitSignal(runner.stopped, timeout=5000):
         runner.start("count", lambda: counting_job(50, log), on_finished=landed.append)
         assert runner.busy
     assert landed == [sum(range(50))]
     assert log[0] == ("thread", False) and log[-1] == "closed"
-    assert busy == [True, False] and not runner.busy
+    assert busy == [(True, True), (False, False)] and not runner.busy
     assert events[0].done == 0 and events[-1].done == 50  # first and last always arrive
 
 
@@ -118,3 +118,24 @@ def test_jobs_collect_one_failure_per_file_and_keep_going(tmp_path):
     assert outcomes[0].failure and "bad.csv" in outcomes[0].failure
     assert outcomes[1].failure is None and outcomes[1].tracks.n_tracks == 1
     assert outcomes[2].failure and "missing.tif" in outcomes[2].failure
+
+
+def test_signals_do_not_leak_references_to_true_or_none(qtbot):
+    """PySide6 6.12.0 dropped a reference to True per emit and to None per void call,
+    until Python aborted (bool_dealloc) after minutes of use; pyproject excludes it."""
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+    from PySide6.QtWidgets import QLabel
+
+    class Emitter(QObject):
+        fired = Signal()
+
+    emitter, label = Emitter(), QLabel()
+    emitter.fired.connect(lambda: None)
+    true_before, none_before = sys.getrefcount(True), sys.getrefcount(None)
+    for _ in range(500):
+        emitter.fired.emit()
+        label.setText("x")
+    assert sys.getrefcount(True) - true_before > -50
+    assert sys.getrefcount(None) - none_before > -50

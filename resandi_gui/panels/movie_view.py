@@ -1,0 +1,358 @@
+"""The movie, one frame at a time, with detected spots and track tails drawn on it.
+
+Frames are read one at a time through :class:`~resandi_core.stacks.StackReader`
+when the frame slider moves, so a movie of any length costs one frame of memory.
+Tracks are drawn as a few curve items (one per colour), not one item per track,
+so thousands of tracks scrub smoothly.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from resandi_core.stacks import StackReader
+    from resandi_core.tracks import Tracks
+
+#: Frames of history drawn behind each particle.
+TAIL_FRAMES = 30
+#: Track colours (Tableau 10): distinct on grey bright-field and dark fluorescence images.
+TRACK_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                 "#8c564b", "#e377c2", "#bcbd22", "#17becf", "#f4e04d"]
+PREVIEW_COLOUR = "#ff3030"
+HIGHLIGHT_COLOUR = "#ffff00"
+
+
+class TrackTails:
+    """A track table arranged for drawing tails quickly at any frame.
+
+    Rows are sorted by colour, then track, then frame, so the rows of one colour
+    form one slice and each track's rows are consecutive within it: a frame's
+    tails are a boolean mask per slice, with no per-track loop.
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``track_id, frame, x, y`` (x, y in the display's units).
+    n_colours : int
+    """
+
+    def __init__(self, table: pd.DataFrame, n_colours: int = len(TRACK_COLOURS)) -> None:
+        import pandas as pd
+
+        codes, self.track_ids = pd.factorize(table["track_id"], sort=True)
+        frame = table["frame"].to_numpy(np.int64)
+        # Neighbouring particles get consecutive ids from trackpy, hence different colours.
+        colour = codes % n_colours
+        order = np.lexsort((frame, codes, colour))
+        self.code, self.frame, self.colour = codes[order], frame[order], colour[order]
+        self.x = table["x"].to_numpy(float)[order]
+        self.y = table["y"].to_numpy(float)[order]
+        last = pd.Series(frame).groupby(codes).transform("max").to_numpy()
+        self.last = last[order]
+        self.bounds = np.searchsorted(self.colour, np.arange(n_colours + 1))
+
+    def tails(self, frame: int, tail: int = TAIL_FRAMES) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per colour: ``(x, y, connect)`` of the tracks alive at ``frame``, last ``tail`` frames.
+
+        ``connect[i]`` joins point i to i + 1 (same track), as pyqtgraph expects.
+        """
+        out = []
+        for a, b in zip(self.bounds[:-1], self.bounds[1:]):
+            f = self.frame[a:b]
+            keep = (f <= frame) & (f >= frame - tail) & (self.last[a:b] >= frame)
+            code = self.code[a:b][keep]
+            connect = np.zeros(len(code), dtype=bool)
+            connect[:-1] = code[:-1] == code[1:]
+            out.append((self.x[a:b][keep], self.y[a:b][keep], connect))
+        return out
+
+    def at(self, frame: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``x, y, colour index`` of the detections in ``frame``."""
+        keep = self.frame == frame
+        return self.x[keep], self.y[keep], self.colour[keep]
+
+
+def nice_length(approx: float) -> float:
+    """1, 2 or 5 times a power of ten, at most ``approx`` (for a scale bar)."""
+    power = 10 ** math.floor(math.log10(approx))
+    return max(m * power for m in (1, 2, 5) if m * power <= approx)
+
+
+class MovieView(QWidget):
+    """A movie frame (or a blank canvas) with spots, track tails and a frame slider.
+
+    Coordinates are trackpy's: x along columns, y along rows, in px, with a
+    pixel's centre at its integer index (pyqtgraph puts it at +0.5, so overlays
+    are shifted by half a pixel to sit on the spots).
+
+    Signals
+    -------
+    frame_changed(int)
+        The file's frame number now shown.
+    """
+
+    frame_changed = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.reader: StackReader | None = None
+        self.tail_frames = TAIL_FRAMES
+        self._tails: TrackTails | None = None
+        self._table: pd.DataFrame | None = None  # track_id, frame, x, y as drawn
+        self._offset = 0.5  # px: pixel centres for a movie; 0 on a blank canvas
+        self._levels_set = False
+        self._pixel_size_um: float | None = None
+        self._frame_interval_s: float | None = None
+        self._spots: tuple[Any, ...] | None = None
+        self._spot_diameter = 11.0
+        self._pens = [pg.mkPen(c, width=1.5) for c in TRACK_COLOURS]
+
+        # An ImageItem in a PlotItem (pixel axes) with a histogram beside it, rather
+        # than pg.ImageView: frames come one at a time from the reader, so ImageView's
+        # time line, ROI and normalisation widgets would only be hidden, and its
+        # setImage recomputes the histogram range on every frame.
+        self.graphics = pg.GraphicsLayoutWidget()
+        plot = self.plot = self.graphics.addPlot()
+        plot.setAspectLocked(True)
+        plot.invertY(True)  # image convention: row 0 at the top, as in Fiji
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        plot.addItem(self.image_item)
+        self.histogram = pg.HistogramLUTItem(image=self.image_item)
+        self.histogram.setToolTip("Brightness and contrast: drag the yellow bars.")
+        self.graphics.addItem(self.histogram)
+        self._image: np.ndarray | None = None
+        self._curves = [pg.PlotCurveItem(pen=pg.mkPen(c, width=1.5), skipFiniteCheck=True) for c in TRACK_COLOURS]
+        self._highlight = pg.PlotCurveItem(pen=pg.mkPen(HIGHLIGHT_COLOUR, width=3.5), skipFiniteCheck=True)
+        self._spot_item = pg.ScatterPlotItem(pxMode=False, symbol="o", brush=None)
+        for z, item in enumerate([*self._curves, self._spot_item, self._highlight], start=10):
+            item.setZValue(z)
+            plot.addItem(item)
+        self._scale_bar: pg.ScaleBar | None = None
+
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.hide()
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.spin = QSpinBox()
+        self.spin.setToolTip("Frame number, counted from 0 as in trackpy and the track tables.")
+        self.frame_label = QLabel()
+        self.show_spots = QCheckBox("spots")
+        self.show_tracks = QCheckBox("tracks")
+        for box in (self.show_spots, self.show_tracks):
+            box.setChecked(True)
+            box.toggled.connect(self._redraw_overlays)
+        self.show_spots.setToolTip("Circles of the spot diameter around the particles found in this frame.")
+        self.show_tracks.setToolTip(f"Each linked particle's path over its last {TAIL_FRAMES} frames.")
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Frame"))
+        bar.addWidget(self.spin)
+        bar.addWidget(self.slider, 1)
+        bar.addWidget(self.frame_label)
+        bar.addWidget(self.show_spots)
+        bar.addWidget(self.show_tracks)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.note)
+        layout.addWidget(self.graphics, 1)
+        layout.addLayout(bar)
+        self.slider.valueChanged.connect(self.set_frame)
+        self.spin.valueChanged.connect(self.set_frame)
+        self._set_range(0, 0)
+
+    # -- what is shown ---------------------------------------------------------------
+
+    @property
+    def current_frame(self) -> int:
+        """The file's frame number now shown (0-based)."""
+        return self.slider.value()
+
+    @property
+    def current_image(self) -> np.ndarray | None:
+        """The frame shown, shape ``(height, width)``; None on a blank canvas."""
+        return self._image
+
+    def open_movie(self, path: Any) -> StackReader:
+        """Show a movie from its first frame; returns the reader (owned by this view).
+
+        Raises
+        ------
+        StackError
+            When the file cannot be read as a movie (the caller shows the message).
+        """
+        from resandi_core.stacks import StackReader
+
+        self.close_movie()
+        self.reader = StackReader(path)
+        self.histogram.show()
+        self._offset = 0.5
+        self._levels_set = False
+        self._set_units("px")
+        self._set_range(0, self.reader.n_file_frames - 1)
+        self._show_frame(0)
+        return self.reader
+
+    def close_movie(self) -> None:
+        """Close the file and clear the image and overlays."""
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
+        self._image = None
+        self.image_item.clear()
+        self.histogram.hide()  # it would show the last movie's histogram
+        self.set_tracks(None)
+        self.set_spots(None)
+        self.show_note("")
+
+    def show_tracks_only(self, tracks: Tracks) -> None:
+        """A blank canvas spanning the tracks, for files that hold tracks but no movie."""
+        self.close_movie()
+        self._offset = 0.0
+        self._set_units(tracks.position_unit)
+        frames = tracks.table["frame"]
+        self._set_range(int(frames.min()), int(frames.max()))
+        self.set_tracks(tracks)
+        x, y = tracks.table["x"], tracks.table["y"]
+        self.plot.setRange(xRange=(x.min(), x.max()), yRange=(y.min(), y.max()))
+        self._show_frame(self.current_frame)
+
+    def show_note(self, text: str) -> None:
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
+
+    def set_calibration(self, pixel_size_um: float | None, frame_interval_s: float | None) -> None:
+        """µm per px (draws a scale bar) and s per frame (shows the time), None when unknown."""
+        self._pixel_size_um, self._frame_interval_s = pixel_size_um, frame_interval_s
+        bar = self._scale_bar
+        if pixel_size_um and self.reader is not None:
+            length_um = nice_length(self.reader.shape[2] * pixel_size_um / 6)
+            if bar is None:
+                bar = self._scale_bar = pg.ScaleBar(size=1, width=6, brush="w", pen="k", offset=(-25, -25))
+                bar.text.fill = pg.mkBrush(0, 0, 0, 150)  # readable on bright and dark images
+                bar.setParentItem(self.plot.getViewBox())
+            bar.size = length_um / pixel_size_um  # in px, the view's units
+            bar.text.setText(f"{length_um:g} µm")
+            bar.updateBar()
+            bar.show()
+        elif bar is not None:
+            bar.hide()
+        self._update_label()
+
+    def set_tracks(self, tracks: Tracks | None) -> None:
+        """Tracks to draw as tails (and, on a movie, as spots of the frame), or None."""
+        table = None
+        if tracks is not None and len(tracks.table):
+            table = tracks.table
+            if self.reader is not None and {"x_raw", "y_raw"} <= set(table.columns):
+                # Drift-corrected positions would drift off the particles in the movie.
+                table = table[["track_id", "frame", "x_raw", "y_raw"]].rename(columns={"x_raw": "x", "y_raw": "y"})
+        self._table = table
+        self._tails = TrackTails(table) if table is not None else None
+        self._highlight.setData([], [])
+        self._redraw_overlays()
+
+    def set_spots(self, spots: pd.DataFrame | None, diameter_px: float = 11) -> None:
+        """Spots of a live preview (``x, y`` in px) in the current frame, or None."""
+        self._spots = None if spots is None else (spots["x"].to_numpy(), spots["y"].to_numpy(), diameter_px)
+        self._redraw_overlays()
+
+    def highlight_track(self, track_id: Any) -> None:
+        """Draw one track's whole path bold; None removes the highlight."""
+        if self._table is None or track_id is None:
+            self._highlight.setData([], [])
+            return
+        rows = self._table[self._table["track_id"] == track_id]
+        self._highlight.setData(rows["x"].to_numpy(float) + self._offset, rows["y"].to_numpy(float) + self._offset)
+
+    # -- frames ----------------------------------------------------------------------
+
+    def set_frame(self, frame: int) -> None:
+        """Show the file's frame ``frame`` (clipped to the movie)."""
+        frame = max(self.slider.minimum(), min(int(frame), self.slider.maximum()))
+        for control in (self.slider, self.spin):
+            if control.value() != frame:
+                control.blockSignals(True)
+                control.setValue(frame)
+                control.blockSignals(False)
+        self._show_frame(frame)
+        self.frame_changed.emit(frame)
+
+    def _set_range(self, first: int, last: int) -> None:
+        for control in (self.slider, self.spin):
+            control.blockSignals(True)
+            control.setRange(first, last)
+            control.setValue(first)
+            control.blockSignals(False)
+
+    def _show_frame(self, frame: int) -> None:
+        if self.reader is not None:
+            image = self.reader.read(frame)
+            # Levels are set from the first frame only: afterwards they stay put so
+            # brightness changes between frames stay visible (and the user's own
+            # histogram setting survives scrubbing).
+            first = not self._levels_set
+            self.image_item.setImage(image, autoLevels=first)
+            self._image = image
+            if first:
+                self.plot.autoRange(padding=0.02)
+            self._levels_set = True
+        self._redraw_overlays()
+        self._update_label()
+
+    def _update_label(self) -> None:
+        frame = self.current_frame
+        text = f"/ {self.slider.maximum() + 1}"
+        if self._frame_interval_s:
+            text += f"   t = {frame * self._frame_interval_s:.3f} s"
+        self.frame_label.setText(text)
+        if self.reader is not None:
+            self._set_units("px")
+
+    def _set_units(self, unit: str) -> None:
+        calibration = ""
+        if unit == "px" and self.reader is not None:
+            size = self._pixel_size_um
+            calibration = f";  1 px = {size:.4g} µm" if size else ";  pixel size unknown"
+        self.plot.setLabel("bottom", f"x ({unit}{calibration})")
+        self.plot.setLabel("left", f"y ({unit})")
+
+    def _redraw_overlays(self) -> None:
+        frame, shift = self.current_frame, self._offset
+        tails = None
+        if self._tails is not None and self.show_tracks.isChecked():
+            tails = self._tails.tails(frame, self.tail_frames)
+        for i, curve in enumerate(self._curves):
+            if tails is None:
+                curve.setData([], [])
+            else:
+                x, y, connect = tails[i]
+                curve.setData(x + shift, y + shift, connect=connect)
+        if not self.show_spots.isChecked():
+            self._spot_item.setData([], [])
+        elif self._spots is not None:
+            x, y, diameter = self._spots
+            self._spot_item.setPxMode(False)
+            self._spot_item.setData(x + shift, y + shift, size=diameter, pen=pg.mkPen(PREVIEW_COLOUR, width=1.5))
+        elif self._tails is not None:
+            # After linking: the frame's detections, in the colour of their track.
+            x, y, colour = self._tails.at(frame)
+            pens = [self._pens[c] for c in colour]
+            on_movie = self.reader is not None
+            # On a blank canvas (tracks only) the spot size is unknown: fixed 7-px dots.
+            self._spot_item.setPxMode(not on_movie)
+            self._spot_item.setData(x + shift, y + shift, size=self._spot_diameter if on_movie else 7, pen=pens)
+        else:
+            self._spot_item.setData([], [])
+
+    def set_spot_diameter(self, diameter_px: float) -> None:
+        """Diameter (px) of the circles drawn around linked detections."""
+        self._spot_diameter = float(diameter_px)
+        self._redraw_overlays()

@@ -1,0 +1,206 @@
+"""The Data view: a TIFF movie frame by frame, the live spot preview, linking and cancelling.
+
+Driven offscreen with pytest-qt on the shared ``bulk_water.tif`` (dark beads on a
+bright background), with a real :class:`JobRunner`, so linking runs in its thread
+and worker processes exactly as in the app.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from resandi_core.linking import LinkingParams, iter_link, locate_preview, run_link
+from resandi_core.settings import Settings
+from resandi_core.stacks import StackReader
+from resandi_core.tracks import Tracks
+
+pytestmark = pytest.mark.gui
+
+BULK_WATER_CANDIDATES = [
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "bulk_water.tif",
+    Path("/work/shared/data/bulk_water.tif"),
+]
+#: Parameters for a 40-frame slice of bulk_water (tracks of >= 10 detections).
+PARAMS = LinkingParams(diameter=11, minmass=20, invert=True, search_range=5, min_length=10)
+LINK_TIMEOUT_MS = 180_000
+PREVIEW_TIMEOUT_MS = 30_000  # the first preview imports trackpy
+
+
+@pytest.fixture(scope="module")
+def bulk_water() -> Path:
+    for path in BULK_WATER_CANDIDATES:
+        if path.is_file():
+            return path
+    pytest.skip("bulk_water.tif (shared test data) not found")
+
+
+@pytest.fixture
+def data_view(qtbot, bulk_water):
+    """``(panel, runner, session, entry)``: bulk_water shown in a DataPanel."""
+    from resandi_gui.panels.data_panel import DataPanel
+    from resandi_gui.session import KIND_MOVIE, Session, SessionFile
+    from resandi_gui.workers import JobRunner
+
+    runner, session = JobRunner(), Session()
+    panel = DataPanel(runner, session, Settings(linking=PARAMS.to_dict()))
+    qtbot.addWidget(panel)
+    panel.resize(1200, 760)
+    panel.show()
+    entry = session.add(SessionFile(bulk_water, KIND_MOVIE))
+    panel.show_file(entry)
+    yield panel, runner, session, entry
+    if runner.busy:
+        with qtbot.waitSignal(runner.stopped, timeout=LINK_TIMEOUT_MS):
+            runner.cancel()
+    panel.shutdown()  # no preview thread may outlive the widget
+
+
+def wait_for_preview(qtbot, panel, frame: int, params: LinkingParams) -> None:
+    """Until the preview shown is for ``frame`` with ``params``."""
+    qtbot.waitUntil(lambda: panel.preview_frame == frame and panel.preview_params == params,
+                    timeout=PREVIEW_TIMEOUT_MS)
+
+
+def tracks_only_entry(tmp_path: Path):
+    from resandi_gui.session import KIND_TRACKS, SessionFile
+
+    table = pd.DataFrame({"track_id": np.repeat([1, 2], 20), "frame": np.tile(np.arange(20), 2),
+                          "x": np.r_[np.linspace(0, 5, 20), np.linspace(10, 12, 20)],
+                          "y": np.r_[np.linspace(0, 2, 20), np.linspace(8, 3, 20)]})
+    tracks = Tracks(table=table, source="tracks.csv", position_unit="µm")
+    return SessionFile(tmp_path / "tracks.csv", KIND_TRACKS, tracks=tracks)
+
+
+def test_panel_prefills_parameters_and_frames(data_view):
+    panel, runner, _, entry = data_view
+    assert panel.linking_params() == PARAMS
+    assert panel.linking_panel.frame_range() == (0, 300)
+    assert panel.link_button.isEnabled() and not runner.busy
+    assert panel.current_frame == 0
+
+
+def test_frame_slider_shows_that_frame_read_lazily(data_view, bulk_water):
+    panel, *_ = data_view
+    view = panel.movie_view
+    with StackReader(bulk_water) as reader:
+        for frame in (17, 250, 0):
+            view.slider.setValue(frame)
+            assert panel.current_frame == frame == view.spin.value()
+            np.testing.assert_array_equal(view.current_image, reader.read(frame))
+        assert view.current_image.shape == (424, 640)  # one frame held, never the stack
+    panel.set_frame(42)
+    assert view.slider.value() == 42 and "/ 300" in view.frame_label.text()
+
+
+def test_levels_stay_put_across_frames(data_view):
+    panel, *_ = data_view
+    levels = tuple(panel.movie_view.image_item.getLevels())
+    panel.set_frame(200)
+    assert tuple(panel.movie_view.image_item.getLevels()) == levels
+
+
+def test_live_preview_finds_the_spots_of_locate_preview(qtbot, data_view, bulk_water):
+    panel, *_ = data_view
+    panel.set_frame(3)
+    wait_for_preview(qtbot, panel, 3, PARAMS)
+    with StackReader(bulk_water) as reader:
+        expected = locate_preview(reader.read(3), PARAMS)
+    assert panel.preview_count == len(expected) > 100
+    pd.testing.assert_frame_equal(panel.preview_spots.reset_index(drop=True), expected.reset_index(drop=True))
+    assert f"{len(expected)} spots" in panel.linking_panel.preview_label.text()
+    drawn = panel.movie_view._spot_item.getData()
+    np.testing.assert_allclose(np.sort(drawn[0]), np.sort(expected["x"].to_numpy() + 0.5))  # pixel centres
+
+
+def test_changing_minmass_changes_the_preview_and_is_reported(qtbot, data_view, bulk_water):
+    panel, *_ = data_view
+    wait_for_preview(qtbot, panel, 0, PARAMS)
+    before = panel.preview_count
+    brighter = LinkingParams(**{**PARAMS.to_dict(), "minmass": 300.0})
+    with qtbot.waitSignal(panel.linking_changed) as edited:
+        panel.linking_panel.minmass.setValue(300)
+    assert edited.args[0]["minmass"] == 300 and panel.entry.linking["minmass"] == 300
+    wait_for_preview(qtbot, panel, 0, brighter)
+    with StackReader(bulk_water) as reader:
+        assert panel.preview_count == len(locate_preview(reader.read(0), brighter)) < before
+
+
+def test_diameter_accepts_odd_numbers_only(data_view):
+    from PySide6.QtGui import QValidator
+
+    spin = data_view[0].linking_panel.diameter
+    assert spin.validate("12", 2) == QValidator.State.Intermediate
+    assert spin.fixup("12") == "13"
+    assert spin.validate("13", 2) == QValidator.State.Acceptable
+
+
+@pytest.mark.slow
+def test_link_matches_iter_link_and_lands_on_its_own_entry(qtbot, data_view, bulk_water, tmp_path):
+    panel, runner, session, entry = data_view
+    panel.linking_panel.set_frame_range(0, 39)
+    assert panel.linking_panel.frame_range() == (0, 40)
+    other = tracks_only_entry(tmp_path)
+    with qtbot.waitSignal(runner.stopped, timeout=LINK_TIMEOUT_MS):
+        panel.link_button.click()
+        assert runner.busy and not panel.link_button.isEnabled()
+        panel.show_file(other)  # the user looks at another file while the movie links
+    assert panel.entry is other and other.link_result is None
+    assert entry.link_result is not None and entry.linking == PARAMS.to_dict()
+
+    expected = run_link(iter_link(bulk_water, PARAMS, frames=(0, 40), processes=1))
+    got = entry.tracks.table
+    assert entry.tracks.n_tracks == expected.tracks.n_tracks > 100
+    assert got["frame"].max() == 39
+    columns = ["track_id", "frame", "x", "y", "mass"]
+    pd.testing.assert_frame_equal(got[columns], expected.tracks.table[columns], check_exact=False, rtol=1e-9)
+
+    panel.show_file(entry)
+    assert panel.link_button.isEnabled()
+    assert f"{expected.n_tracks_kept} tracks kept" in panel.linking_panel.summary.text()
+    panel.set_frame(35)
+    x, y, connect = (np.concatenate(parts) for parts in zip(*panel.movie_view._tails.tails(35)))
+    assert len(x) > 1000 and connect.any()  # tails of the tracks alive at frame 35
+    panel.highlight_track(int(got["track_id"].iloc[0]))
+    assert len(panel.movie_view._highlight.getData()[0]) == (got["track_id"] == got["track_id"].iloc[0]).sum()
+
+
+@pytest.mark.slow
+def test_cancel_leaves_the_movie_unlinked(qtbot, data_view):
+    panel, runner, _, entry = data_view
+    with qtbot.waitSignal(runner.progress, timeout=LINK_TIMEOUT_MS,
+                          check_params_cb=lambda event: event.done > 0):
+        panel.link_button.click()  # all 300 frames: far from done when cancelled
+    with qtbot.waitSignal(runner.cancelled, timeout=LINK_TIMEOUT_MS):
+        runner.cancel()
+    qtbot.waitUntil(lambda: not runner.busy)
+    assert entry.tracks is None and entry.link_result is None
+    assert panel.link_button.isEnabled()
+
+
+def test_tracks_file_shows_tracks_on_a_blank_canvas(data_view, tmp_path):
+    panel, *_ = data_view
+    other = tracks_only_entry(tmp_path)
+    panel.show_file(other)
+    assert "tracks only" in panel.movie_view.note.text()
+    assert panel.movie_view.current_image is None and not panel.link_button.isEnabled()
+    assert panel.movie_view.slider.maximum() == 19
+    panel.set_frame(10)
+    x, _, _ = (np.concatenate(parts) for parts in zip(*panel.movie_view._tails.tails(10)))
+    assert len(x) == 22  # frames 0-10 of two tracks
+    panel.show_file(None)
+    assert not panel.link_button.isEnabled()
+
+
+def test_unusable_saved_parameters_fall_back_to_defaults(qtbot):
+    from resandi_gui.panels.data_panel import DataPanel
+    from resandi_gui.session import Session
+    from resandi_gui.workers import JobRunner
+
+    panel = DataPanel(JobRunner(), Session(), Settings(linking={"diameter": "eleven", "minmass": None}))
+    qtbot.addWidget(panel)
+    assert panel.linking_params() == LinkingParams()
+    panel.shutdown()
