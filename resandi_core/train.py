@@ -33,115 +33,16 @@ import torch
 import torch.nn.functional as F
 
 from .devices import resolve_device
-from .errors import ResandiError
 from .fileio import atomic_writes
 from .model.resandi import ResAnDi
 from .progress import Progress
 from .synth import SyntheticDataset, load_dataset
+from .train_config import TrainConfig, TrainingError  # noqa: F401 - part of this module's API
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT_NAME = "checkpoint.pt"
 HISTORY_NAME = "history.csv"
-
-
-class TrainingError(ResandiError):
-    """Training cannot start or continue as asked."""
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Training settings; the defaults are the paper's recipe.
-
-    Attributes
-    ----------
-    max_epochs : int
-        Upper bound on epochs.
-    batch_size : int
-        Trajectories per optimiser step.
-    lr : float
-        Adam learning rate.
-    schedule : {"step", "cosine"}
-        ``step``: multiply the learning rate by ``lr_gamma`` every ``lr_step``
-        epochs (paper). ``cosine``: decay to 0 over ``max_epochs`` (useful for
-        short, time-limited runs).
-    lr_step, lr_gamma : int, float
-        StepLR parameters.
-    patience : int
-        Epochs without a validation-loss improvement of at least ``min_delta``
-        before stopping.
-    min_delta : float
-        Smallest improvement of the mean validation loss that counts.
-    steps_per_epoch : int or None
-        Optimiser steps per epoch; None = one pass over the training set. Shorter
-        epochs validate and checkpoint more often.
-    val_fraction : float
-        Share of the training folder held out for validation when no separate
-        validation folder is given.
-    seed : int
-        Seed of initial weights, batch order and augmentation angles.
-    device : str
-        ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
-    precision : {"auto", "fp32", "bf16", "fp16"}
-        ``auto``: fp16 mixed precision on CUDA, bf16 autocast on CPUs with
-        native bf16 (about 2x faster here), fp32 otherwise.
-    augment : {"none", "targeted", "random"}
-        Paper's augmentation (REFERENCE.md "Targeted augmentation").
-    augment_fraction : float
-        Share of each class that gets a rotated copy.
-    augment_model : str or None
-        Model (name or folder) whose Grad-CAM selects the copies (targeted).
-    augment_pool : int or None
-        Score at most this many training trajectories per class (None = all).
-    init_model : str or None
-        Start from this model's weights (fine-tuning) instead of random ones.
-    max_minutes : float or None
-        Stop after the epoch during which this much training time has passed.
-    bn_recalibration_batches : int
-        After training, recompute the BatchNorm statistics of the kept weights
-        over this many training batches (0 = keep the running averages, as the paper).
-    """
-
-    max_epochs: int = 100
-    batch_size: int = 64
-    lr: float = 1e-4
-    schedule: str = "step"
-    lr_step: int = 10
-    lr_gamma: float = 0.5
-    patience: int = 10
-    min_delta: float = 0.001
-    steps_per_epoch: int | None = None
-    val_fraction: float = 0.1
-    seed: int = 0
-    device: str = "auto"
-    precision: str = "auto"
-    augment: str = "none"
-    augment_fraction: float = 0.6
-    augment_model: str | None = None
-    augment_pool: int | None = None
-    init_model: str | None = None
-    max_minutes: float | None = None
-    bn_recalibration_batches: int = 0
-
-    def __post_init__(self) -> None:
-        checks = [
-            (self.max_epochs >= 1, "max_epochs must be at least 1"),
-            (self.batch_size >= 1, "batch_size must be at least 1"),
-            (self.lr > 0, "lr must be positive"),
-            (self.schedule in ("step", "cosine"), "schedule must be 'step' or 'cosine'"),
-            (self.lr_step >= 1 and 0 < self.lr_gamma <= 1, "lr_step >= 1 and 0 < lr_gamma <= 1"),
-            (self.patience >= 1, "patience must be at least 1"),
-            (self.steps_per_epoch is None or self.steps_per_epoch >= 1, "steps_per_epoch must be at least 1"),
-            (0 < self.val_fraction < 1, "val_fraction must be between 0 and 1"),
-            (self.precision in ("auto", "fp32", "bf16", "fp16"), "precision must be auto, fp32, bf16 or fp16"),
-            (self.augment in ("none", "targeted", "random"), "augment must be none, targeted or random"),
-            (0 < self.augment_fraction <= 1, "augment_fraction must be in (0, 1]"),
-            (self.augment != "targeted" or self.augment_model, "targeted augmentation needs augment_model"),
-            (self.bn_recalibration_batches >= 0, "bn_recalibration_batches must be >= 0"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise TrainingError(message)
 
 
 @dataclass(frozen=True)

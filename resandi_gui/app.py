@@ -1,7 +1,9 @@
-"""Entry point of ``resandi-gui``: ``resandi-gui [--screenshot PNG]``.
+"""Entry point of ``resandi-gui``.
 
-``--screenshot`` saves the main window to a PNG once it is shown and exits, so
-the app can be looked at (and smoke-tested) without a screen.
+``resandi-gui [FILES...] [--classify] [--screenshot PNG] [--tab data|results|training]``
+opens the files, optionally classifies them, and with ``--screenshot`` saves the
+main window once all work is done and exits (exit code 1 if a job failed), so
+the app can be looked at and smoke-tested without a screen.
 """
 
 from __future__ import annotations
@@ -10,33 +12,67 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+TABS = ("data", "results", "training")
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="resandi-gui", description="ResAnDi desktop app")
-    parser.add_argument("--screenshot", metavar="PNG", help="save the main window to PNG once shown, then exit")
+    parser.add_argument("files", nargs="*", metavar="FILES", help="track files or TIFF movies to open")
+    parser.add_argument("--classify", action="store_true", help="classify the files once opened (movies are linked first)")
+    parser.add_argument("--screenshot", metavar="PNG", help="save the main window to PNG once all work is done, then exit")
+    parser.add_argument("--tab", choices=TABS, help="show this tab (for --screenshot)")
+    parser.add_argument("--size", default="1400x900", metavar="WxH", help="window size (default 1400x900)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the app; returns the exit code."""
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # data generation spawns workers; a frozen app build needs this
     args = build_parser().parse_args(argv)
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from .main_window import MainWindow
+    from .errors import setup_logging
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("ResAnDi")
+    setup_logging()
+    from .main_window import MainWindow, when_idle
+
     window = MainWindow()
+    width, _, height = args.size.partition("x")
+    window.resize(int(width), int(height))
     window.show()
+    failures: list[object] = []
+    window.runner.failed.connect(failures.append)
+    if args.files:
+        window.open_files(args.files)
+        if args.classify:
+            when_idle(window, lambda: window.classify(window.session.files))
     if args.screenshot:
+        if args.files:
+            window.ask_calibration = lambda *_: None  # no modal dialog in a scripted run
+
         def save_and_quit() -> None:
+            if not window.is_idle or window.data_panel.preview.busy:
+                QTimer.singleShot(100, save_and_quit)  # the spot preview has its own thread
+                return
+            if args.tab:
+                window.tabs.setCurrentIndex(TABS.index(args.tab))
+            app.processEvents()
             ok = window.grab().save(args.screenshot)
             if not ok:
                 print(f"error: could not write the screenshot to {args.screenshot}", file=sys.stderr)
-            app.exit(0 if ok else 1)
+            for failure in failures:
+                print(f"error: {failure.message}", file=sys.stderr)
+            code = 0 if ok and not failures and window.last_error_box is None else 1
+            window.close()  # stops the preview thread; nothing may outlive the app
+            app.exit(code)
 
-        QTimer.singleShot(0, save_and_quit)
+        # After the open (and classify) jobs; the extra delay lets plots lay out.
+        QTimer.singleShot(0, lambda: when_idle(window, lambda: QTimer.singleShot(300, save_and_quit)))
     return app.exec()
 
 

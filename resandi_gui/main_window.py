@@ -1,57 +1,488 @@
-"""The main window. For now a placeholder that says what the app will do and which
-models are installed; the full app (load, link, classify, Grad-CAM views, training)
-is a later issue. It imports no torch, so it opens fast."""
+"""The main window: open files, link movies, classify, see Grad-CAM, train.
+
+It owns the session (the open files), the one :class:`JobRunner` every long job
+goes through, and the settings; the panels do the showing. Torch, trackpy and
+andi-datasets are imported only inside jobs, so the window opens fast.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox
+import dataclasses
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+)
 
 from resandi_core import __version__
+from resandi_core.settings import Settings, load_settings, save_settings
 
-PLACEHOLDER_TEXT = """<h2>ResAnDi {version}</h2>
-<p>Classifies single-particle trajectories into eight anomalous-diffusion
-mechanisms and shows, with Grad-CAM, where on each trajectory the network looked.</p>
-<p>The desktop views are being built. Until then, from a terminal:</p>
-<pre>resandi classify tracks.csv --out results/</pre>
-<p>Installed models:</p>
-{models}"""
+from .errors import log_file_path, show_error
+from .jobs import ClassifyRequest, FileOutcome, classify_files, is_movie, read_files
+from .panels.data_panel import DataPanel
+from .panels.results_panel import ResultsPanel
+from .panels.training_panel import TrainingPanel
+from .session import KIND_MOVIE, KIND_TRACKS, Session, SessionFile
+from .widgets.calibration_dialog import CalibrationDialog
+from .widgets.job_progress import JobProgress
+from .widgets.session_list import SessionList
+from .workers import JobFailure, JobRunner
+
+log = logging.getLogger(__name__)
+
+OPEN_FILTER = (
+    "Tracks and movies (*.csv *.tsv *.txt *.xml *.xlsx *.xls *.h5 *.hdf5 *.npy *.npz *.tif *.tiff);;"
+    "TIFF movies (*.tif *.tiff);;Track files (*.csv *.tsv *.txt *.xml *.xlsx *.xls *.h5 *.hdf5 *.npy *.npz);;"
+    "All files (*)"
+)
+DEVICES = ("auto", "cpu", "cuda", "mps")
+TAB_DATA, TAB_RESULTS, TAB_TRAINING = 0, 1, 2
+
+#: (pixel size µm, frame interval s) for files lacking them, or None to cancel opening.
+CalibrationAsker = Callable[[list[Path], bool, bool], "tuple[float | None, float | None] | None"]
+
+
+def sample_path(name: str) -> Path:
+    """A bundled sample file (``resources/samples``)."""
+    from importlib import resources
+
+    return Path(str(resources.files("resandi_resources") / "samples" / name))
 
 
 class MainWindow(QMainWindow):
-    """Top-level window of the app."""
+    """The app's window.
 
-    def __init__(self) -> None:
+    Parameters
+    ----------
+    settings : Settings, optional
+        Defaults to the user's saved settings; saved again on close.
+
+    Attributes
+    ----------
+    session : Session
+    runner : JobRunner
+        Runs every long job, one at a time; more are queued.
+    data_panel, results_panel, training_panel
+    ask_calibration : callable
+        Asks for missing calibration; tests replace it to avoid a modal dialog.
+    """
+
+    #: Emitted when the runner is free and nothing is queued.
+    idle = Signal()
+
+    def __init__(self, settings: Settings | None = None) -> None:
         super().__init__()
+        self.settings = settings if settings is not None else load_settings()
         self.setWindowTitle(f"ResAnDi {__version__}")
-        self.resize(720, 480)
-        self.label = QLabel(PLACEHOLDER_TEXT.format(version=__version__, models=self._models_html()))
-        self.label.setObjectName("placeholder")
-        self.label.setWordWrap(True)
-        self.label.setTextFormat(Qt.TextFormat.RichText)
-        self.label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.label.setMargin(24)
-        self.setCentralWidget(self.label)
-        help_menu = self.menuBar().addMenu("&Help")
+        self.resize(1400, 900)
+        self.setAcceptDrops(True)
+        self.session = Session(self)
+        self.runner = JobRunner(self)
+        self._queue: list[tuple[str, Callable, Callable | None]] = []
+        self.last_error_box = None
+        self._linking_overrides: dict[Path, dict] = {}  # per-file linking defaults (the sample movie)
+        self.ask_calibration: CalibrationAsker = self._ask_calibration_dialog
+
+        self.data_panel = DataPanel(self.runner, self.session, self.settings)
+        self.results_panel = ResultsPanel()
+        self.results_panel.set_relu(self.settings.gradcam_relu)
+        self.training_panel = TrainingPanel(self.runner, self.settings)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.data_panel, "Data")
+        self.tabs.addTab(self.results_panel, "Results")
+        self.tabs.addTab(self.training_panel, "Training")
+        self.setCentralWidget(self.tabs)
+
+        self.session_list = SessionList(self.session)
+        dock = QDockWidget("Files", self)
+        dock.setObjectName("filesDock")
+        dock.setWidget(self.session_list)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.resizeDocks([dock], [250], Qt.Orientation.Horizontal)
+
+        self.job_progress = JobProgress(self.runner)
+        self.statusBar().addPermanentWidget(self.job_progress)
+        self._build_menus()
+        self._connect()
+        self._update_actions()
+        self.statusBar().showMessage("Open a track file or a TIFF movie (File ▸ Open, or drop it here). "
+                                     "Help ▸ Open sample tries the app on real data.")
+
+    # ----------------------------------------------------------------- menus
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.open_action = file_menu.addAction("&Open…", self.choose_files)
+        self.open_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.close_action = file_menu.addAction("&Close File", self._close_current)
+        self.close_action.setShortcut(QKeySequence.StandardKey.Close)
+        file_menu.addSeparator()
+        self.calibration_action = file_menu.addAction("Set &Calibration…", self._edit_calibration)
+        self.export_action = file_menu.addAction("&Export Results…", self.choose_export_folder)
+        self.export_action.setShortcut("Ctrl+E")
+        file_menu.addSeparator()
+        file_menu.addAction("&Quit", self.close).setShortcut(QKeySequence.StandardKey.Quit)
+
+        analysis = bar.addMenu("&Analysis")
+        self.classify_action = analysis.addAction("&Classify This File", lambda: self.classify([self.session.current]))
+        self.classify_action.setShortcut("Ctrl+R")
+        self.classify_all_action = analysis.addAction("Classify &All Files", lambda: self.classify(self.session.files))
+        self.classify_all_action.setShortcut("Ctrl+Shift+R")
+        analysis.addSeparator()
+        self.model_menu = analysis.addMenu("&Model")
+        self.model_menu.aboutToShow.connect(self._fill_model_menu)
+        device_menu = analysis.addMenu("&Device")
+        self.device_group = QActionGroup(self)
+        for name in DEVICES:
+            action = device_menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(name == self.settings.device)
+            action.triggered.connect(lambda _=False, n=name: self._set_device(n))
+            self.device_group.addAction(action)
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction("Open Sample &Tracks (TrackMate CSV)", lambda: self.open_files([sample_path("bulk_water_tracks.csv")]))
+        help_menu.addAction("Open Sample &Movie (TIFF)", self.open_sample_movie)
+        help_menu.addSeparator()
+        help_menu.addAction("Show &Log File", self._show_log_path)
         help_menu.addAction("&About ResAnDi", self._show_about)
 
-    @staticmethod
-    def _models_html() -> str:
-        # Listing reads config.json files only; torch is not imported.
-        from resandi_core.model.store import list_models
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.recent_files:
+            self.recent_menu.addAction(path, lambda p=path: self.open_files([Path(p)]))
+        if not self.settings.recent_files:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
 
-        models = list_models()
-        if not models:
-            return "<p><i>none yet: no trained model is bundled with this version</i></p>"
-        items = "".join(
-            f"<li>{m.name} ({m.origin}{', UNTRAINED' if not m.trained else ''})</li>" for m in models
+    def _fill_model_menu(self) -> None:
+        from resandi_core.model.store import default_model_name, list_models
+
+        self.model_menu.clear()
+        active = self.settings.model or default_model_name() or ""
+        for info in list_models():
+            label = f"{info.name} ({info.origin}{', UNTRAINED' if not info.trained else ''})"
+            action = self.model_menu.addAction(label, lambda n=info.name: self.use_model(n))
+            action.setCheckable(True)
+            action.setChecked(info.name == active or str(info.path) == active)
+        self.model_menu.addSeparator()
+        self.model_menu.addAction("Choose Model &Folder…", self._choose_model_folder)
+
+    def _connect(self) -> None:
+        self.runner.failed.connect(self._on_job_failed)
+        self.runner.stopped.connect(self._start_next)
+        self.runner.busy_changed.connect(lambda _busy: self._update_actions())
+        self.session.current_changed.connect(self._show_current)
+        self.session.file_changed.connect(self._on_file_changed)
+        self.results_panel.track_selected.connect(self.data_panel.highlight_track)
+        self.results_panel.relu_toggled.connect(self._set_relu)
+        self.data_panel.linking_changed.connect(self._set_linking)
+        self.training_panel.use_model_requested.connect(self.use_model)
+
+    def _update_actions(self) -> None:
+        busy = self.runner.busy
+        has_file = self.session.current is not None
+        self.classify_action.setEnabled(has_file and not busy)
+        self.classify_all_action.setEnabled(bool(self.session.files) and not busy)
+        self.close_action.setEnabled(has_file and not busy)
+        self.calibration_action.setEnabled(has_file and not busy)
+        current = self.session.current
+        self.export_action.setEnabled(any(f.result is not None for f in self.session.files) and not busy)
+        self.setWindowTitle(f"ResAnDi {__version__}" + (f" — {current.name}" if current else ""))
+
+    # ------------------------------------------------------------------ jobs
+    def run_job(self, title: str, factory: Callable, on_finished: Callable | None = None) -> None:
+        """Run a job now, or after the running and queued ones."""
+        self._queue.append((title, factory, on_finished))
+        if not self.runner.busy:
+            self._start_next()
+
+    def _start_next(self) -> None:
+        if self.runner.busy:
+            return
+        if not self._queue:
+            self.idle.emit()
+            return
+        title, factory, on_finished = self._queue.pop(0)
+        self.runner.start(title, factory, on_finished=on_finished, on_cancelled=self._queue.clear)
+
+    @property
+    def is_idle(self) -> bool:
+        """No job running and none queued."""
+        return not self.runner.busy and not self._queue
+
+    def _on_job_failed(self, failure: JobFailure) -> None:
+        self._queue.clear()  # later steps (classify after open) depend on this one
+        title = "Could not finish: " + (self.runner.title or "job")
+        show_error(self, title, failure.message, failure.details)
+
+    def _report_failures(self, outcomes: Sequence[FileOutcome], verb: str) -> None:
+        failed = [o for o in outcomes if o.failure]
+        if not failed:
+            return
+        message = (
+            f"{len(failed)} of {len(outcomes)} file(s) could not be {verb}; the others were.\n\n"
+            + "\n\n".join(o.failure for o in failed)
         )
-        return f"<ul>{items}</ul>"
+        show_error(self, f"Some files could not be {verb}", message, "\n".join(o.details for o in failed))
+
+    # ----------------------------------------------------------------- files
+    def choose_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open tracks or movies", self.settings.last_open_dir, OPEN_FILTER)
+        if paths:
+            self.open_files([Path(p) for p in paths])
+
+    def open_files(self, paths: Iterable[str | Path]) -> None:
+        """Open track files and movies (read in the background); already open ones are shown."""
+        paths = [Path(p).resolve() for p in paths]
+        new = [p for p in paths if self.session.find(p) is None]
+        for path in paths:
+            if self.session.find(path) is not None:
+                self.session.set_current(self.session.find(path))
+        if not new:
+            return
+        self.settings.last_open_dir = str(new[-1].parent)
+        title = f"Opening {new[0].name}" + (f" and {len(new) - 1} more" if len(new) > 1 else "")
+        self.run_job(title, lambda: read_files(new), self._add_opened)
+
+    def open_sample_movie(self) -> None:
+        """Open the bundled bulk_water movie, set up for its dark beads."""
+        path = sample_path("bulk_water_50frames.tif").resolve()
+        self._linking_overrides[path] = {"invert": True}
+        self.open_files([path])
+
+    def _add_opened(self, outcomes: list[FileOutcome]) -> None:
+        opened = [o for o in outcomes if not o.failure]
+        self._complete_calibration(opened)
+        for outcome in opened:
+            kind = KIND_MOVIE if is_movie(outcome.path) else KIND_TRACKS
+            linking = {**self.settings.linking, **self._linking_overrides.pop(outcome.path, {})}
+            entry = SessionFile(outcome.path, kind, tracks=outcome.tracks, linking=linking)
+            self.session.add(entry)
+            self.settings.add_recent(outcome.path)
+            if entry.tracks is not None:
+                self.statusBar().showMessage(entry.tracks.summary(), 15_000)
+        self._report_failures(outcomes, "opened")
+        self._save_settings()
+
+    def _complete_calibration(self, outcomes: list[FileOutcome]) -> None:
+        """Ask once for the pixel size / frame interval that track files lack."""
+        tables = [o.tracks for o in outcomes if o.tracks is not None]
+        need_px = [t for t in tables if t.position_unit == "px" and t.pixel_size_um is None]
+        need_dt = [t for t in tables if t.frame_interval_s is None]
+        if not need_px and not need_dt:
+            return
+        names = sorted({Path(t.source).name for t in need_px + need_dt})
+        answer = self.ask_calibration([Path(n) for n in names], bool(need_px), bool(need_dt))
+        if answer is None:
+            return
+        pixel_size, interval = answer
+        for tracks in need_px:
+            tracks.pixel_size_um = pixel_size
+        for tracks in need_dt:
+            tracks.frame_interval_s = interval
+        if pixel_size:
+            self.settings.pixel_size_um = pixel_size
+        if interval:
+            self.settings.frame_interval_s = interval
+
+    def _ask_calibration_dialog(self, paths: list[Path], ask_px: bool, ask_dt: bool):
+        dialog = CalibrationDialog([p.name for p in paths], self.settings.pixel_size_um,
+                                   self.settings.frame_interval_s, ask_px, ask_dt, self)
+        return dialog.values() if dialog.exec() == CalibrationDialog.DialogCode.Accepted else None
+
+    def _edit_calibration(self) -> None:
+        entry = self.session.current
+        if entry is None or entry.tracks is None:
+            self.statusBar().showMessage("Link the movie first; its calibration is set in the linking panel.", 10_000)
+            return
+        tracks = entry.tracks
+        dialog = CalibrationDialog([entry.name], tracks.pixel_size_um, tracks.frame_interval_s,
+                                   tracks.position_unit == "px", True, self)
+        if dialog.exec() != CalibrationDialog.DialogCode.Accepted:
+            return
+        pixel_size, interval = dialog.values()
+        if tracks.position_unit == "px":
+            tracks.pixel_size_um = pixel_size
+        tracks.frame_interval_s = interval
+        entry.result = None  # MSD columns were computed with the old calibration
+        self.session.changed(entry)
+
+    def _close_current(self) -> None:
+        if self.session.current is not None:
+            self.session.remove(self.session.current)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        files = [p for p in paths if p.is_file()] + [f for p in paths if p.is_dir() for f in sorted(p.iterdir()) if f.is_file()]
+        if files:
+            event.acceptProposedAction()
+            self.open_files(files)
+
+    # -------------------------------------------------------------- classify
+    def classify(self, entries: Iterable[SessionFile | None]) -> None:
+        """Classify files (linking movies first with their panel's parameters)."""
+        entries = [e for e in entries if e is not None]
+        if not entries:
+            return
+        requests = [self._classify_request(entry) for entry in entries]
+        model, device, relu = self.settings.model, self.settings.device, self.settings.gradcam_relu
+        title = f"Classifying {entries[0].name}" + (f" and {len(entries) - 1} more" if len(entries) > 1 else "")
+
+        def land(outcome: tuple) -> None:
+            loaded, outcomes = outcome
+            for entry, done in zip(entries, outcomes):
+                if done.failure:
+                    continue
+                entry.tracks, entry.result, entry.model = done.tracks, done.result, loaded
+                if done.link_result is not None:
+                    entry.link_result = done.link_result
+                self.session.changed(entry)
+            self._report_failures(outcomes, "classified")
+            if any(not o.failure for o in outcomes) and self.session.current in entries:
+                self.tabs.setCurrentIndex(TAB_RESULTS)
+                self.results_panel.show_file(self.session.current)
+
+        self.run_job(title, lambda: classify_files(requests, model, device, relu), land)
+
+    def _classify_request(self, entry: SessionFile) -> ClassifyRequest:
+        """What to classify for ``entry``; an unlinked movie is linked with its parameters."""
+        if entry.tracks is not None:
+            return ClassifyRequest(entry.path, entry.tracks)
+        if entry is self.session.current:  # the panel shows this movie: use what it shows
+            params = dataclasses.asdict(self.data_panel.linking_params())
+        else:
+            params = entry.linking or dict(self.settings.linking)
+        # Calibration: the movie's own metadata (None here lets iter_link read it).
+        return ClassifyRequest(entry.path, None, params)
+
+    def use_model(self, name_or_path: str) -> None:
+        """Classify with this model from now on (a name or a model folder)."""
+        self.settings.model = str(name_or_path)
+        self._save_settings()
+        self.statusBar().showMessage(f"Classifying with model {name_or_path} from now on.", 15_000)
+
+    def _choose_model_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a model folder (with config.json)")
+        if folder:
+            self.use_model(folder)
+
+    def _set_device(self, name: str) -> None:
+        self.settings.device = name
+        self._save_settings()
+
+    def _set_relu(self, relu: bool) -> None:
+        self.settings.gradcam_relu = relu
+
+    def _set_linking(self, values: dict) -> None:
+        self.settings.linking = dict(values)
+
+    # --------------------------------------------------------------- export
+    def choose_export_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export results to folder", self.settings.last_export_dir)
+        if folder:
+            self.settings.last_export_dir = folder
+            self.export_results(Path(folder))
+
+    def export_results(self, folder: Path) -> list[Path]:
+        """Write results.csv, gradcam.csv and windows.csv of every classified file (like the CLI)."""
+        import pandas as pd
+
+        from resandi_core.errors import ResandiError
+        from resandi_core.io.results import write_classification
+
+        results = [f.result for f in self.session.files if f.result is not None]
+        if not results:
+            return []
+        try:
+            written = write_classification(
+                pd.concat([r.tracks for r in results], ignore_index=True),
+                pd.concat([r.gradcam for r in results], ignore_index=True),
+                pd.concat([r.windows for r in results], ignore_index=True),
+                folder,
+            )
+        except ResandiError as exc:
+            show_error(self, "Could not export the results", str(exc))
+            return []
+        self.statusBar().showMessage("Wrote " + ", ".join(p.name for p in written) + f" in {folder}", 15_000)
+        return written
+
+    # ----------------------------------------------------------------- views
+    def _show_current(self, entry: SessionFile | None) -> None:
+        self.data_panel.show_file(entry)
+        self.results_panel.show_file(entry)
+        if entry is not None:
+            self.tabs.setCurrentIndex(TAB_RESULTS if entry.result is not None else TAB_DATA)
+        self._update_actions()
+
+    def _on_file_changed(self, entry: SessionFile) -> None:
+        if entry is self.session.current:
+            self.data_panel.show_file(entry)
+            self.results_panel.show_file(entry)
+        self._update_actions()
+
+    def _show_log_path(self) -> None:
+        QMessageBox.information(self, "Log file", f"ResAnDi writes its log to\n{log_file_path()}\n\n"
+                                "Attach it to a bug report.")
 
     def _show_about(self) -> None:
         QMessageBox.about(
             self,
             "About ResAnDi",
-            f"ResAnDi {__version__}\n\nBased on Bae, Baek & Jeong, "
-            "'Exploring how deep learning decodes anomalous diffusion via Grad-CAM' (2024).",
+            f"ResAnDi {__version__}\n\nClassifies single-particle trajectories into eight anomalous-diffusion "
+            "mechanisms and shows with Grad-CAM where the network looked.\n\nBased on Bae, Baek & Jeong, "
+            "'Exploring how deep learning decodes anomalous diffusion via Grad-CAM' (2024).\n\n"
+            "Sample data: trackpy-examples bulk_water (BSD-3 / CC-BY 3.0).",
         )
+
+    # ------------------------------------------------------------- settings
+    def _save_settings(self) -> None:
+        try:
+            save_settings(self.settings)
+        except OSError as exc:
+            log.warning("could not save settings: %s", exc)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if self.runner.busy:
+            answer = QMessageBox.question(
+                self, "A job is running", f"{self.runner.title} is still running. Cancel it and quit?"
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+            self._queue.clear()
+            self.runner.cancel()
+            self.runner.wait()
+        self.data_panel.shutdown()
+        self._save_settings()
+        super().closeEvent(event)
+
+
+def when_idle(window: MainWindow, callback: Callable[[], None]) -> None:
+    """Call ``callback`` once the window has no job running or queued."""
+    if window.is_idle:
+        QTimer.singleShot(0, callback)
+        return
+
+    def once() -> None:
+        if not window.is_idle:  # an earlier idle handler queued more work: wait for it
+            return
+        window.idle.disconnect(once)
+        callback()
+
+    window.idle.connect(once)

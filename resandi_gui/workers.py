@@ -85,6 +85,10 @@ class _Worker(QObject):
             log.exception("job failed")
             self.failed.emit(describe_failure(exc))
             return
+        finally:
+            # End this thread's event loop now: the runner's own quit() comes by a queued
+            # call, which a UI thread blocked in wait() (closing the app) would never run.
+            QThread.currentThread().quit()
         if outcome == "cancelled":
             self.cancelled.emit()
         else:

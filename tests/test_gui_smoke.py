@@ -9,7 +9,7 @@ import pytest
 pytestmark = pytest.mark.gui
 
 
-def test_main_window_opens_and_lists_models(qtbot, monkeypatch, untrained_model_dir):
+def test_main_window_opens_with_its_menus_tabs_and_models(qtbot, monkeypatch, untrained_model_dir):
     monkeypatch.setenv("RESANDI_MODELS_DIR", str(untrained_model_dir.parent))
     from resandi_gui.main_window import MainWindow
 
@@ -17,10 +17,26 @@ def test_main_window_opens_and_lists_models(qtbot, monkeypatch, untrained_model_
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
-    text = window.label.text()
     assert "ResAnDi" in window.windowTitle()
-    assert "untrained-seed0" in text and "UNTRAINED" in text
-    assert [a.text() for a in window.menuBar().actions()] == ["&Help"]
+    assert [a.text() for a in window.menuBar().actions()] == ["&File", "&Analysis", "&Help"]
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Data", "Results", "Training"]
+    window._fill_model_menu()
+    labels = [a.text() for a in window.model_menu.actions()]
+    assert any("untrained-seed0" in t and "UNTRAINED" in t for t in labels)
+    assert any("resandi-interim-cpu" in t for t in labels)  # the bundled default
+    assert not window.classify_action.isEnabled()  # nothing open yet
+
+
+def test_the_window_opens_without_importing_torch_or_trackpy():
+    code = (
+        "import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
+        "from resandi_gui.main_window import MainWindow; w = MainWindow(); w.show(); app.processEvents();"
+        "print(sorted(m for m in ('torch', 'trackpy', 'andi_datasets') if m in sys.modules))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_gui_entry_point_writes_a_screenshot(tmp_path):

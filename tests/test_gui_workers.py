@@ -139,3 +139,15 @@ def test_signals_do_not_leak_references_to_true_or_none(qtbot):
         label.setText("x")
     assert sys.getrefcount(True) - true_before > -50
     assert sys.getrefcount(None) - none_before > -50
+
+
+def test_waiting_for_a_cancelled_job_returns_at_once(qtbot, runner):
+    """Closing the app cancels and waits on the UI thread: no event loop runs meanwhile."""
+    gate = threading.Event()
+    with qtbot.waitSignal(runner.progress, timeout=5000):
+        runner.start("count", lambda: counting_job(1000, [], gate, 0.01))
+        gate.set()
+    runner.cancel()
+    start = time.perf_counter()
+    assert runner.wait(10_000)
+    assert time.perf_counter() - start < 5

@@ -63,6 +63,11 @@ class SpotPreview(QObject):
         self._wanted = (key, image, params)
         self._timer.start()  # restarts: the delay counts from the last change
 
+    @property
+    def busy(self) -> bool:
+        """A preview is running or waiting for the parameters to settle."""
+        return self.runner.busy or self._wanted is not None or self._timer.isActive()
+
     def discard(self) -> None:
         """Forget the waiting request (a running one finishes, its result is ignored by key)."""
         self._wanted = None

@@ -49,8 +49,12 @@ class JobProgress(QWidget):
         self._stage_started = time.monotonic()
         runner.started.connect(self._on_started)
         runner.progress.connect(self.on_progress)
-        runner.stopped.connect(self.hide)
+        runner.stopped.connect(self._on_stopped)
         self.hide()
+
+    def _on_stopped(self) -> None:
+        if not self.runner.busy:  # a result handler may have started the next job already
+            self.hide()
 
     def _on_started(self, title: str) -> None:
         self._title = title

@@ -9,14 +9,16 @@ from ..session import KIND_MOVIE, Session, SessionFile
 
 
 def _label(entry: SessionFile) -> str:
+    """Two lines: the file name, then e.g. ``movie · 942 tracks linked`` or ``tracks · 300 of 300 classified``."""
     kind = "movie" if entry.kind == KIND_MOVIE else "tracks"
-    extra = ""
     if entry.result is not None:
         ok = int((entry.result.tracks["status"] == "ok").sum())
-        extra = f", {ok:,} classified"
+        state = f"{ok:,} of {len(entry.result.tracks):,} classified"
     elif entry.tracks is not None:
-        extra = f", {entry.tracks.n_tracks:,} tracks"
-    return f"{entry.name}\n   {kind}: {entry.status}{extra}"
+        state = f"{entry.tracks.n_tracks:,} tracks" + (" linked" if entry.kind == KIND_MOVIE else "")
+    else:
+        state = entry.status
+    return f"{entry.name}\n   {kind} · {state}"
 
 
 class SessionList(QListWidget):

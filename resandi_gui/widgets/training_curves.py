@@ -1,0 +1,147 @@
+"""Live training curves: loss and accuracy per epoch, training and validation.
+
+Two pyqtgraph plots side by side. Epoch events add one point to each curve; step
+events draw the running mean of the training loss over the epoch so far as a
+faint line, so a long first epoch does not look like nothing is happening. A
+resumed run starts from the run's ``history.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+TRAIN_COLOUR = (31, 119, 180)  # blue
+VAL_COLOUR = (255, 127, 14)  # orange
+#: Least distance between two plotted step points, in epochs (bounds the point count of long runs).
+STEP_SPACING_EPOCHS = 0.005
+
+
+def _plot(title: str, y_label: str) -> pg.PlotWidget:
+    plot = pg.PlotWidget(background="w")
+    plot.setTitle(title, color="k", size="11pt")
+    plot.setLabel("bottom", "epoch", color="k")
+    plot.setLabel("left", y_label, color="k")
+    plot.showGrid(x=True, y=True, alpha=0.25)
+    for side in ("bottom", "left"):
+        axis = plot.getAxis(side)
+        axis.setPen("k")
+        axis.setTextPen("k")
+    plot.setMinimumSize(260, 200)
+    plot.setMouseEnabled(x=False, y=False)  # a live view; autorange keeps every point in sight
+    return plot
+
+
+class TrainingCurves(QWidget):
+    """Loss (left) and accuracy in % (right) per epoch, training and validation.
+
+    Attributes
+    ----------
+    loss_plot, accuracy_plot : pyqtgraph.PlotWidget
+    max_epochs_hint : int or None
+        Epochs of the run (set by the panel): places step points within an epoch
+        before the first epoch event tells how many steps an epoch has.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.loss_plot = _plot("Loss", "loss")
+        self.accuracy_plot = _plot("Accuracy", "accuracy (%)")
+        self.accuracy_plot.setYRange(0, 100, padding=0.02)
+        self.accuracy_plot.enableAutoRange(axis="y", enable=False)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.loss_plot)
+        layout.addWidget(self.accuracy_plot)
+
+        # Where curves seldom go: loss falls away from the top right, accuracy rises
+        # away from the bottom right; a translucent backing keeps points visible anyway.
+        legend = {"labelTextColor": "k", "brush": (255, 255, 255, 190), "pen": (200, 200, 200)}
+        self.loss_plot.addLegend(offset=(-10, 10), **legend)
+        self.accuracy_plot.addLegend(offset=(-10, -10), **legend)
+        faint = pg.mkPen(color=(*TRAIN_COLOUR, 130), width=1)
+        self._step_curve = self.loss_plot.plot(pen=faint, name="training, running mean")
+        self._step_curve.setDownsampling(auto=True)
+        self._step_curve.setClipToView(True)
+        self._curves: dict[str, pg.PlotDataItem] = {}
+        for plot, key, colour, name in (
+            (self.loss_plot, "loss", TRAIN_COLOUR, "training"),
+            (self.loss_plot, "val_loss", VAL_COLOUR, "validation"),
+            (self.accuracy_plot, "accuracy", TRAIN_COLOUR, "training"),
+            (self.accuracy_plot, "val_accuracy", VAL_COLOUR, "validation"),
+        ):
+            self._curves[key] = plot.plot(
+                pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6, symbolBrush=colour, symbolPen=None,
+                name=name)
+        self.max_epochs_hint: int | None = None
+        self._rows: dict[int, dict[str, float]] = {}
+        self._steps_x: list[float] = []
+        self._steps_y: list[float] = []
+        self._steps_per_epoch: float | None = None
+
+    # -- data -------------------------------------------------------------------------------
+    @property
+    def epochs(self) -> list[int]:
+        """Epochs shown, in order."""
+        return sorted(self._rows)
+
+    def rows(self) -> list[dict[str, float]]:
+        """The per-epoch numbers shown (accuracies as fractions, as in history.csv)."""
+        return [dict(self._rows[e], epoch=e) for e in self.epochs]
+
+    def clear(self) -> None:
+        """Forget every point (a new run)."""
+        self._rows.clear()
+        self._steps_x.clear()
+        self._steps_y.clear()
+        self._steps_per_epoch = None
+        self._redraw()
+
+    def add_event(self, event: Any) -> None:
+        """Take one :class:`~resandi_core.train.TrainProgress`; other events are ignored."""
+        kind = getattr(event, "event", None)
+        if kind == "epoch":
+            self._rows[int(event.epoch)] = {key: float(getattr(event, key)) for key in self._curves}
+            if event.epoch > 0:
+                self._steps_per_epoch = event.done / event.epoch  # exact: global step at an epoch's end
+            self._redraw()
+        elif kind == "step" and math.isfinite(event.loss):
+            per_epoch = self._steps_per_epoch
+            if per_epoch is None and self.max_epochs_hint and event.total:
+                per_epoch = event.total / self.max_epochs_hint
+            if not per_epoch:
+                return
+            x = event.done / per_epoch  # epoch e ends at x = e, like its epoch point
+            if self._steps_x and x - self._steps_x[-1] < STEP_SPACING_EPOCHS:
+                self._steps_y[-1] = float(event.loss)
+            else:
+                self._steps_x.append(x)
+                self._steps_y.append(float(event.loss))
+            self._step_curve.setData(self._steps_x, self._steps_y)
+
+    def load_history(self, path: str | os.PathLike) -> None:
+        """Show the epochs of a run's ``history.csv`` (for a resumed run); a missing file shows nothing."""
+        self.clear()
+        try:
+            with open(path, newline="", encoding="utf-8") as handle:
+                for row in csv.DictReader(handle):
+                    self._rows[int(float(row["epoch"]))] = {key: float(row[key]) for key in self._curves}
+        except FileNotFoundError:
+            pass
+        self._redraw()
+
+    def _redraw(self) -> None:
+        epochs = np.array(self.epochs, dtype=float)
+        for key, curve in self._curves.items():
+            values = np.array([self._rows[e][key] for e in self.epochs], dtype=float)
+            if key.endswith("accuracy"):
+                values = 100 * values
+            curve.setData(epochs, values)
+        if not self._rows:
+            self._step_curve.setData([], [])
