@@ -115,7 +115,11 @@ def test_selecting_a_table_row_selects_the_track_everywhere(panel, entry, qtbot)
     lag_fit, msd_fit = panel.msd.fitted.getOriginalDataset()  # getData() is log10 in log mode
     np.testing.assert_allclose(lag_fit, expected.index.to_numpy()[: len(lag_fit)])
     np.testing.assert_allclose(msd_fit, expected.iloc[: len(lag_fit), 0].to_numpy())
-    assert len(lag_fit) == min(10, len(own) // 4)
+    # Filled: exactly the lags the core's fit used, so a line through them is its α and D.
+    assert len(lag_fit) == row["msd_n_lags"] > 2
+    alpha, log_4d = np.polyfit(np.log(lag_fit), np.log(msd_fit), 1)
+    assert alpha == pytest.approx(row["alpha_msd"], rel=1e-9)
+    assert np.exp(log_4d) / 4 == pytest.approx(row["D_msd"], rel=1e-9)
     t, fit = panel.msd.fit.getOriginalDataset()
     np.testing.assert_allclose(fit, 4 * row["D_msd"] * t ** row["alpha_msd"])
     assert panel.msd.plot.getAxis("bottom").labelText == "lag time (s)"
@@ -430,3 +434,253 @@ def test_uncalibrated_tracks_are_drawn_in_pixels_and_frames(qtbot, entry):
                      else "SubFBM")
     assert panel.scores_for(GAPPY_TRACK)[1].size == 0
     assert "needs the model" in panel.trajectory.plot.titleLabel.text
+
+
+def test_the_msd_plot_marks_the_lags_the_results_fit_used(qtbot, entry, tracks):
+    """The filled points follow the result's ``msd_n_lags``, not a lag rule of the GUI's own."""
+    import dataclasses
+
+    from resandi_core.msd import fit_msd
+    from resandi_gui.panels.results_panel import ResultsPanel
+    from resandi_gui.session import SessionFile
+
+    fits = fit_msd(tracks, max_lag=5)  # another rule than the core's default 10 lags
+    rows = entry.result.tracks.copy()
+    joined = fits.reindex(rows["track_id"].to_numpy())
+    for column in ("alpha_msd", "D_msd", "msd_n_lags"):
+        rows[column] = joined[column].to_numpy()
+    result = dataclasses.replace(entry.result, tracks=rows)
+    refit = SessionFile(Path("refit.csv"), "tracks", tracks=tracks, result=result)
+    panel = ResultsPanel()
+    qtbot.addWidget(panel)
+    panel.show_file(refit)
+    by_id = rows.set_index("track_id")
+    for track_id in (classified_ids(entry)[4], GAPPY_TRACK, LONG_TRACK):
+        panel.select_track(track_id)
+        lag, msd = panel.msd.fitted.getOriginalDataset()
+        assert len(lag) == by_id.loc[track_id, "msd_n_lags"] == 5
+        alpha, log_4d = np.polyfit(np.log(lag), np.log(msd), 1)
+        assert alpha == pytest.approx(by_id.loc[track_id, "alpha_msd"], rel=1e-9)
+        assert np.exp(log_4d) / 4 == pytest.approx(by_id.loc[track_id, "D_msd"], rel=1e-9)
+        assert len(panel.msd.unfitted.getOriginalDataset()[0]) > 0  # the longer lags, hollow
+
+
+def test_the_msd_plot_counts_fitted_lags_among_lags_with_a_pair(qtbot):
+    """The core's fit skips lags without a pair; the n fitted lags are the first n drawable ones."""
+    from resandi_gui.widgets.msd_plot import MsdPlot
+
+    plot = MsdPlot()
+    qtbot.addWidget(plot)
+    lag = np.arange(1.0, 13.0)
+    msd = 0.1 * lag
+    msd[1] = np.nan  # lag 2: no pair (a track seen at frames 0, 1, 4, 5, 8, 9, ...)
+    msd[4] = 0.0  # lag 5: no motion, left out of a log-log fit
+    plot.show_msd(lag, msd, 8, alpha=1.0, diffusion=0.025, diffusion_unit="µm^2/s^alpha")
+    fitted_lags, _ = plot.fitted.getOriginalDataset()
+    assert fitted_lags.tolist() == [1, 3, 4, 6, 7, 8, 9, 10]
+    assert plot.unfitted.getOriginalDataset()[0].tolist() == [11, 12]
+    plot.show_msd(lag, msd, 8, alpha=np.nan, diffusion=np.nan, diffusion_unit="")
+    assert plot.fitted.getOriginalDataset()[0] is None  # no fit: nothing marked as fitted (empty data)
+    assert len(plot.unfitted.getOriginalDataset()[0]) == 10
+
+
+def test_switching_back_to_a_file_reuses_its_results(panel, entry, tracks, monkeypatch):
+    import dataclasses
+    import gc
+    import weakref
+
+    from resandi_gui.panels import results_data
+    from resandi_gui.panels.results_data import FileResults
+    from resandi_gui.session import SessionFile
+
+    built, formatted, recomputed = [], [], []
+    build, prepare, recompute = FileResults.build.__func__, results_data.prepare_columns, FileResults._recompute
+    monkeypatch.setattr(FileResults, "build", classmethod(lambda cls, e: built.append(e) or build(cls, e)))
+    monkeypatch.setattr(results_data, "prepare_columns", lambda t: formatted.append(1) or prepare(t))
+    monkeypatch.setattr(FileResults, "_recompute", lambda self, *a: recomputed.append(a) or recompute(self, *a))
+
+    track_id = classified_ids(entry)[3]
+    predicted = entry.result.tracks.set_index("track_id").loc[track_id, "predicted_class"]
+    panel.select_track(track_id)
+    panel.set_target("SubCTRW" if predicted != "SubCTRW" else "SupLW")
+    assert len(recomputed) == 1
+    other = SessionFile(Path("other.csv"), "tracks", tracks=tracks, result=entry.result, model=entry.model)
+    panel.show_file(other)
+    panel.show_file(entry)
+    panel.show_file(other)
+    panel.show_file(entry)
+    assert built == [other] and len(formatted) == 1  # other once; entry's came from before the patch
+    assert panel.selected_track_id == track_id and panel.table.selected_track_id() == track_id
+    # Grad-CAM of another class: computed once per file (other's first track), kept on switching back.
+    assert len(recomputed) == 2
+    panel.set_target("predicted")
+
+    # A new result or new tracks for a file: its cached indexes are stale and rebuilt.
+    other.result = dataclasses.replace(entry.result)
+    panel.show_file(other)
+    assert built == [other, other]
+    other.tracks = dataclasses.replace(tracks)
+    panel.show_file(entry)
+    panel.show_file(other)
+    assert built == [other, other, other]
+
+    # The cache holds files weakly: a closed file is freed with everything built for it.
+    panel.show_file(entry)
+    gone = weakref.ref(other)
+    del other
+    built.clear()
+    gc.collect()
+    assert gone() is None
+
+
+def test_showing_the_same_file_again_changes_nothing(panel, entry, qtbot, monkeypatch):
+    from resandi_gui.panels.results_data import FileResults
+
+    built, resets = [], []
+    monkeypatch.setattr(FileResults, "build", classmethod(lambda cls, e: built.append(e)))
+    panel.table.model.modelAboutToBeReset.connect(lambda: resets.append(1))
+    track_id = classified_ids(entry)[6]
+    panel.select_track(track_id)
+    panel.table.id_filter.setText("no such id")  # the selected row is filtered out of the table
+    lines = panel.overview.lines
+    with qtbot.assertNotEmitted(panel.track_selected):
+        panel.show_file(entry)  # what the main window does on every file_changed
+    assert panel.selected_track_id == track_id and panel.overview.selected == track_id
+    assert panel.table.selected_track_id() is None and panel.table.visible_track_ids() == []
+    assert built == [] and resets == [] and panel.overview.lines is lines
+
+    panel.table.id_filter.setText("")
+    panel.select_track(None)  # the user cleared the selection: a re-show must not pick a track
+    with qtbot.assertNotEmitted(panel.track_selected):
+        panel.show_file(entry)
+    assert panel.selected_track_id is None and panel.table.selected_track_id() is None
+
+
+def test_visible_rows_are_the_proxys_rows_in_order(panel, entry):
+    from PySide6.QtCore import Qt
+
+    table = panel.table
+
+    def row_by_row() -> list:
+        proxy = table.proxy
+        return [
+            table.model.track_ids[table.model.order[proxy.mapToSource(proxy.index(r, 0)).row()]]
+            for r in range(proxy.rowCount())
+        ]
+
+    for column, order, min_points, text in (
+        (3, Qt.SortOrder.AscendingOrder, 0, ""),
+        (2, Qt.SortOrder.DescendingOrder, 100, ""),
+        (1, Qt.SortOrder.AscendingOrder, 0, "1"),
+        (0, Qt.SortOrder.DescendingOrder, 0, "no such id"),
+    ):
+        table.view.sortByColumn(column, order)
+        table.min_points.setValue(min_points)
+        table.id_filter.setText(text)
+        assert table.visible_track_ids() == row_by_row()
+    table.id_filter.setText("")
+    table.min_points.setValue(0)
+
+    # Shortest first: the too-short (unclassified) tracks lead, but the first track is a classified one.
+    table.view.sortByColumn(3, Qt.SortOrder.AscendingOrder)
+    shown = table.visible_track_ids()
+    assert shown[0] in TOO_SHORT
+    assert table.first_track_id() == next(t for t in shown if t not in TOO_SHORT)
+
+
+def test_confusion_matrix_says_its_cells_are_percent_of_true_class(qtbot):
+    from resandi_gui.widgets.confusion_matrix import ConfusionMatrixView
+
+    view = ConfusionMatrixView()
+    qtbot.addWidget(view)
+    view.resize(450, 450)
+    view.show()
+    qtbot.waitExposed(view)
+    rng = np.random.default_rng(1)
+    counts = rng.integers(0, 100, (8, 8)) + np.diag(np.full(8, 900))
+    percent = 100 * counts / counts.sum(axis=1, keepdims=True)
+    view.set_confusion(percent, 0.9012, n=8000)
+    bottom, left = view.plot.getAxis("bottom"), view.plot.getAxis("left")
+    assert "% of true class" in " ".join([bottom.labelText, left.labelText, view.title()])
+    assert view.cell_texts()[2][3] == f"{percent[2, 3]:.1f}"
+    assert "90.12%" in view.title()
+    # Readable at 450 px: the unit's label fits under the matrix, not clipped.
+    assert bottom.label.boundingRect().width() < bottom.geometry().width()
+
+
+def test_class_axes_share_one_tick_label(qtbot):
+    from resandi_core.model.spec import CLASS_NAMES
+    from resandi_gui.widgets import confusion_matrix, probability_chart
+    from resandi_gui.widgets.class_colors import class_tick_label
+
+    chart = probability_chart.ProbabilityChart()
+    matrix = confusion_matrix.ConfusionMatrixView()
+    qtbot.addWidget(chart)
+    qtbot.addWidget(matrix)
+    assert class_tick_label("SubATTM") == "Sub\nATTM" and class_tick_label("BM") == "BM"
+    expected = [class_tick_label(name) for name in CLASS_NAMES]
+    for axis in (chart.plot.getAxis("bottom"), matrix.plot.getAxis("bottom"), matrix.plot.getAxis("left")):
+        assert [text for _, text in axis._tickLevels[0]] == expected
+    assert not hasattr(probability_chart, "tick_label") and not hasattr(confusion_matrix, "_axis_label")
+
+
+def test_the_overview_caches_its_tracks_only_while_the_selection_changes(panel, entry, qtbot):
+    import inspect
+
+    from PySide6.QtWidgets import QGraphicsItem
+
+    from resandi_gui.widgets.colored_segments import ColoredSegments
+
+    assert "cached" not in inspect.signature(ColoredSegments).parameters  # one switch: the owner's
+    item = panel.overview.segments.item
+    qtbot.waitUntil(lambda: item.painted)
+    panel.select_track(classified_ids(entry)[1])
+    assert item.cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
+    panel.overview.redraw()
+    assert item.cacheMode() == QGraphicsItem.CacheMode.NoCache
+
+
+HISTORY_HEADER = "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "epochs", "loss", "val_accuracy", "warns"),
+    [
+        (HISTORY_HEADER + "1,0.9,0.5,1.0,0.4,1e-4,3\n2,0.8,0.6,0.9,0.5,1e-4,3\n", [1, 2], [0.9, 0.8], [40, 50], False),
+        ("epoch,loss,accuracy\n1,0.9,0.5\n2,0.8,0.6\n", [1, 2], [0.9, 0.8], [], True),  # an older history
+        (
+            HISTORY_HEADER + "1,0.9,0.5,1.0,0.4,1e-4,3\nnot a row\n3,0.7,x,0.9\n,,,,\n2.5,1,1,1,1\nnan,1,1,1,1\n",
+            [1, 3],
+            [0.9, 0.7],
+            [40],
+            True,
+        ),
+        ("step,loss\n1,2\n", [], [], [], True),  # no epoch column
+        ("", [], [], [], False),
+        (b"\xff\xfe\x00\x81garbage\x00", [], [], [], True),
+        (None, [], [], [], False),  # no file yet: nothing to say
+    ],
+    ids=["complete", "older", "bad-rows", "no-epoch", "empty", "binary", "missing"],
+)
+def test_training_history_with_bad_content_loads_what_it_can(qtbot, tmp_path, caplog, text, epochs, loss,
+                                                              val_accuracy, warns):
+    from resandi_gui.widgets.training_curves import TrainingCurves
+
+    def drawn(key: str) -> list[float]:
+        y = curves._curves[key].getData()[1]
+        return [] if y is None else y.tolist()
+
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    path = tmp_path / "history.csv"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    elif text is not None:
+        path.write_text(text, encoding="utf-8")
+    with caplog.at_level("WARNING", logger="resandi_gui.widgets.training_curves"):
+        curves.load_history(path)  # must not raise: Resume goes on with whatever it shows
+    assert curves.epochs == epochs
+    assert drawn("loss") == pytest.approx(loss) and drawn("val_accuracy") == pytest.approx(val_accuracy)
+    assert any(r.levelname == "WARNING" for r in caplog.records) == warns
+    curves.load_history(tmp_path)  # a folder, not a file
+    assert curves.epochs == []

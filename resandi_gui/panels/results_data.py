@@ -9,17 +9,20 @@ target class is asked for.
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from resandi_core.model.spec import CLASS_NAMES
-from resandi_core.msd import DEFAULT_FIT_LAGS, MsdUnits, imsd, msd_units
+from resandi_core.msd import MsdUnits, imsd, msd_units
 from resandi_core.tracks import Tracks
 
 from ..session import SessionFile
 from ..widgets.track_lines import TrackLines
+from ..widgets.track_table_model import TableColumns, prepare_columns
 
 log = logging.getLogger(__name__)
 
@@ -50,54 +53,85 @@ class TrackScores:
     target: str
 
 
-@dataclass
+@dataclass(eq=False)
 class FileResults:
     """One file's result, indexed for fast per-track lookups.
 
+    Holds the result and tracks it was built from, and its file only weakly: a
+    cache keyed by the file (:class:`weakref.WeakKeyDictionary`) can keep it
+    without keeping a closed file alive.
+
     Attributes
     ----------
-    entry : SessionFile
+    result : ClassificationResult
+        The result indexed (``entry.result`` when built).
+    tracks : Tracks
+        The tracks indexed (``entry.tracks`` when built).
     units : MsdUnits
         Length and time units of plots (µm and s when calibrated).
     lines : TrackLines
         Every track's finite points, scaled to ``units.length``.
     """
 
-    entry: SessionFile
+    result: Any  # ClassificationResult (not imported: it pulls in torch)
+    tracks: Tracks
     units: MsdUnits
     lines: TrackLines
+    _entry: weakref.ref = field(repr=False)
     _rows: dict = field(default_factory=dict, repr=False)
     _result_rows: dict = field(default_factory=dict, repr=False)
     _gradcam_rows: dict = field(default_factory=dict, repr=False)
     _cache: dict = field(default_factory=dict, repr=False)
     _overview_scores: np.ndarray | None = field(default=None, repr=False)
-    #: What the indexes were built from; see :meth:`is_current`.
-    _source: tuple = field(default=(), repr=False)
+    _table_columns: TableColumns | None = field(default=None, repr=False)
+    #: The table and calibration the indexes were built from; see :meth:`is_current`.
+    _table: pd.DataFrame | None = field(default=None, repr=False)
+    _calibration: tuple = field(default=(), repr=False)
 
     @classmethod
     def build(cls, entry: SessionFile) -> FileResults:
         """Index ``entry.tracks`` and ``entry.result`` (both must be set)."""
         tracks, result = entry.tracks, entry.result
         units = msd_units(tracks)
-        data = cls(entry, units, TrackLines.from_table(tracks.table, units.length_scale, units.length))
-        data._source = _source_of(entry)
+        lines = TrackLines.from_table(tracks.table, units.length_scale, units.length)
+        data = cls(result, tracks, units, lines, weakref.ref(entry))
+        data._table, data._calibration = tracks.table, _calibration_of(tracks)
         data._rows = tracks.table.groupby("track_id", sort=False).indices
         data._result_rows = {tid: i for i, tid in enumerate(result.tracks["track_id"].tolist())}
         if not result.gradcam.empty:
             data._gradcam_rows = result.gradcam.groupby("track_id", sort=False).indices
         return data
 
-    def is_current(self) -> bool:
-        """False once the file was re-classified, re-read or re-calibrated: rebuild then."""
-        return self._source == _source_of(self.entry)
-
     @property
-    def result(self):  # -> ClassificationResult (not imported: it pulls in torch)
-        return self.entry.result
+    def entry(self) -> SessionFile | None:
+        """The file this was built for; None once it was closed and forgotten."""
+        return self._entry()
+
+    def is_current(self) -> bool:
+        """False once the file was re-classified, re-read or re-calibrated (or closed): rebuild then.
+
+        Compares the objects themselves, not their ``id()``: a new result may
+        reuse a freed one's id. Holding them also keeps that from happening.
+        """
+        entry = self.entry
+        return (
+            entry is not None
+            and entry.result is self.result
+            and entry.tracks is self.tracks
+            # Tracks is a mutable dataclass: a table or calibration set in place counts too.
+            and self.tracks.table is self._table
+            and _calibration_of(self.tracks) == self._calibration
+        )
 
     @property
     def track_ids(self) -> list[object]:
         return list(self._result_rows)
+
+    def table_columns(self) -> TableColumns:
+        """The track table's formatted columns of this result, prepared on the first call."""
+        if self._table_columns is None:
+            self._table_columns = prepare_columns(self.result.tracks)
+        return self._table_columns
 
     def has_track(self, track_id: object) -> bool:
         return track_id in self._result_rows
@@ -108,7 +142,7 @@ class FileResults:
 
     def table_rows(self, track_id: object) -> pd.DataFrame:
         """The track's detections (rows of the tracks table), in frame order."""
-        return self.entry.tracks.table.iloc[self._rows[track_id]].sort_values("frame", kind="stable")
+        return self.tracks.table.iloc[self._rows[track_id]].sort_values("frame", kind="stable")
 
     def probabilities(self, track_id: object) -> np.ndarray:
         """P(class), shape (8,), in :data:`CLASS_NAMES` order (NaN when not classified)."""
@@ -151,15 +185,18 @@ class FileResults:
     def _recompute(self, track_id: object, target: str, relu: bool) -> TrackScores:
         from resandi_core.errors import ResandiError
 
-        if self.entry.model is None:
+        entry = self.entry
+        model = entry.model if entry is not None else None
+        if model is None:
+            name = entry.name if entry is not None else "this file"
             raise ResandiError(
-                f"Grad-CAM of {target} needs the model that classified {self.entry.name}",
+                f"Grad-CAM of {target} needs the model that classified {name}",
                 hint="classify the file again in this session",
             )
         from resandi_core.classify import classify_tracks  # imports torch: only when needed
 
         rows = self.table_rows(track_id)[["track_id", "frame", "x", "y"]]
-        result = classify_tracks(rows, self.entry.model, target_class=target, relu=relu, device="cpu")
+        result = classify_tracks(rows, model, target_class=target, relu=relu, device="cpu")
         log.debug("recomputed Grad-CAM of %s (relu=%s) for track %s", target, relu, track_id)
         return _scores_from(result.gradcam, target)
 
@@ -179,7 +216,7 @@ class FileResults:
         return np.interp(frames, observed, x), np.interp(frames, observed, y)
 
     def msd(self, track_id: object) -> tuple[np.ndarray, np.ndarray, int]:
-        """Time-averaged MSD of one track.
+        """Time-averaged MSD of one track, and how many of its lags the result's fit used.
 
         Returns
         -------
@@ -188,18 +225,24 @@ class FileResults:
         msd : ndarray, shape (n_lags,)
             ``units.length``²; NaN where no pair.
         n_fit_lags : int
-            How many first lags the result's fit used (``min(10, n // 4)``).
+            The result's ``msd_n_lags``: the fit used the first ``n_fit_lags`` lags
+            that have a positive MSD (:func:`resandi_core.msd.fit_msd` leaves out
+            lags without a pair or with zero MSD). 0 when the result has no such
+            column (nothing is then marked as fitted rather than guessed).
         """
         rows = self.table_rows(track_id)
-        tracks = self.entry.tracks
+        tracks = self.tracks
         one = Tracks(rows, tracks.source, tracks.position_unit, tracks.pixel_size_um, tracks.frame_interval_s)
         n_finite = int((np.isfinite(rows["x"]) & np.isfinite(rows["y"])).sum())
         table = imsd(one, max_lag=max(1, min(n_finite // 2, MAX_SHOWN_LAG)))
         if table.empty:
             return np.zeros(0), np.zeros(0), 0
-        return table.index.to_numpy(dtype=np.float64), table.iloc[:, 0].to_numpy(dtype=np.float64), min(
-            DEFAULT_FIT_LAGS, n_finite // 4
-        )
+        # The count the core's fit stored, not a rule of our own: the core's rule
+        # (max_lag, min_lags, which lags are usable) may change, and the marked
+        # points must stay the ones the α and D in the table were fitted on.
+        n_fit = pd.to_numeric(self.row(track_id).get("msd_n_lags", np.nan), errors="coerce")
+        n_fit = int(n_fit) if np.isfinite(n_fit) else 0
+        return table.index.to_numpy(dtype=np.float64), table.iloc[:, 0].to_numpy(dtype=np.float64), n_fit
 
     def overview_scores(self) -> np.ndarray:
         """``result.gradcam`` score of every point of :attr:`lines` (NaN where none), computed once."""
@@ -219,10 +262,9 @@ class FileResults:
         return f"Grad-CAM score ({target}, {'ReLU' if self.result.relu else 'signed'})"
 
 
-def _source_of(entry: SessionFile) -> tuple:
-    tracks = entry.tracks
-    calibration = (tracks.position_unit, tracks.pixel_size_um, tracks.frame_interval_s) if tracks is not None else ()
-    return (id(entry.result), id(tracks), id(tracks.table) if tracks is not None else 0, *calibration)
+def _calibration_of(tracks: Tracks) -> tuple:
+    """What scales positions and lags: when it changes, :attr:`FileResults.lines` and the units are stale."""
+    return (tracks.position_unit, tracks.pixel_size_um, tracks.frame_interval_s)
 
 
 def _scores_from(rows: pd.DataFrame, target: str) -> TrackScores:

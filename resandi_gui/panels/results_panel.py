@@ -6,6 +6,10 @@ Grad-CAM, the overview of all tracks, the class probabilities and the MSD.
 Selecting a track anywhere (table row, overview click, :meth:`select_track`)
 selects it everywhere; each view is updated directly, never through another
 view's signal, so there are no signal loops.
+
+Each file's indexed result (:class:`~.results_data.FileResults`, with its
+Grad-CAM cache and formatted table) is kept while the file is open and its
+result unchanged, so switching between files does not redo that work.
 """
 
 from __future__ import annotations
@@ -70,6 +74,9 @@ class ResultsPanel(QWidget):
         self._selected: object | None = None
         # Last selected track of each file, so switching files and back keeps it.
         self._last_selected: weakref.WeakKeyDictionary[SessionFile, object] = weakref.WeakKeyDictionary()
+        # Each file's indexed result; weak keys, so closing a file frees it (a
+        # FileResults holds its file only weakly, else the key would never die).
+        self._results: weakref.WeakKeyDictionary[SessionFile, FileResults] = weakref.WeakKeyDictionary()
 
         self.hint = QLabel(HINT_NO_FILE)
         self.hint.setObjectName("resultsHint")
@@ -182,11 +189,18 @@ class ResultsPanel(QWidget):
         self._show_selected()
 
     def show_file(self, entry: SessionFile | None) -> None:
-        """Show ``entry``'s classification (None, or a file not classified yet: a hint)."""
-        if self._entry is not None and self._selected is not None:
-            self._last_selected[self._entry] = self._selected
-        same_result = self._data is not None and entry is self._data.entry and self._data.is_current()
+        """Show ``entry``'s classification (None, or a file not classified yet: a hint).
+
+        Showing the file already shown, with the same result, changes nothing:
+        the main window calls this on every ``file_changed`` (a link result, a
+        rename, another file's job), and that must not rebuild the views or move
+        the user's selection.
+        """
+        if entry is not None and entry is self._entry and self._data is not None and self._data.is_current():
+            self._show_info(entry)  # the only thing that may differ: the file's name
+            return
         self._entry = entry
+        self._forget_stale_results()
         if entry is None or entry.result is None or entry.tracks is None:
             self._data = None
             self.hint.setText(HINT_NO_FILE if entry is None else HINT_NOT_CLASSIFIED)
@@ -195,27 +209,26 @@ class ResultsPanel(QWidget):
             self.overview.set_data(None)
             self._set_selected(None)
             return
-        if not same_result:
-            self._data = FileResults.build(entry)
-            self.table.set_tracks(entry.result.tracks)
-            self.overview.set_data(
-                self._data.lines,
-                self._data.overview_classes(),
-                self._data.overview_scores,  # computed on the first switch to Grad-CAM colours
-                relu=entry.result.relu,
-                score_label=self._data.overview_label(),
-            )
-        result = entry.result
-        self.info_label.setText(
-            f"{entry.name}: {len(result.tracks):,} tracks, model {result.model_name}"
+        data = self._results.get(entry)
+        if data is None or not data.is_current():
+            data = FileResults.build(entry)
+            self._results[entry] = data
+        self._data = data
+        self.table.set_tracks(data.table_columns())
+        self.overview.set_data(
+            data.lines,
+            data.overview_classes(),
+            data.overview_scores,  # computed on the first switch to Grad-CAM colours, then kept
+            relu=data.result.relu,
+            score_label=data.overview_label(),
         )
-        self.msd.set_units(self._data.units.time, self._data.units.length)
+        self._show_info(entry)
+        self.msd.set_units(data.units.time, data.units.length)
         self.stack.setCurrentIndex(1)
-        previous = self._selected if same_result else self._last_selected.get(entry)
-        if previous is None or not self._data.has_track(previous):
+        previous = self._last_selected.get(entry)
+        if previous is None or not data.has_track(previous):
             previous = self._first_track()
-        if not same_result:
-            self._selected = object()  # another file: announce its track even if the id is the same
+        self._selected = object()  # another file or result: announce its track even if the id is the same
         self._set_selected(previous)
 
     def select_track(self, track_id: object | None) -> None:
@@ -241,17 +254,32 @@ class ResultsPanel(QWidget):
 
     # ----------------------------------------------------------------- internals
 
+    def _show_info(self, entry: SessionFile) -> None:
+        result = self._data.result
+        self.info_label.setText(f"{entry.name}: {len(result.tracks):,} tracks, model {result.model_name}")
+
+    def _forget_stale_results(self) -> None:
+        """Drop the cached results of files re-classified or re-read since: their old result is garbage."""
+        for entry, data in list(self._results.items()):
+            if not data.is_current():
+                del self._results[entry]
+
     def _first_track(self) -> object | None:
         """The first classified track in the table's order, else its first track."""
-        shown = self.table.visible_track_ids()
-        for track_id in shown:
-            if self._data.is_classified(track_id):
-                return track_id
-        return shown[0] if shown else (self._data.track_ids[0] if self._data.track_ids else None)
+        first = self.table.first_track_id()
+        if first is not None:
+            return first
+        return self._data.track_ids[0] if self._data.track_ids else None
 
     def _set_selected(self, track_id: object | None) -> None:
         changed = track_id != self._selected
         self._selected = track_id
+        if self._entry is not None:
+            # Remembered as it happens, so switching back to this file restores it.
+            if track_id is None:
+                self._last_selected.pop(self._entry, None)
+            else:
+                self._last_selected[self._entry] = track_id
         self.table.select_track(track_id)
         self.overview.set_selected(track_id)
         self._show_selected()

@@ -69,6 +69,19 @@ def class_colors() -> list[QColor]:
     return [QColor(CLASS_HEX[name]) for name in CLASS_NAMES]
 
 
+def class_tick_label(name: str) -> str:
+    """A class name as an axis tick: ``"SubATTM"`` → ``"Sub\\nATTM"``.
+
+    Two short lines fit eight classes side by side on a plot ~320 px wide (the
+    probability chart) or ~450 px (the confusion matrix); names without the
+    ``Sub``/``Sup`` prefix (``"BM"``) stay on one line.
+    """
+    for prefix in ("Sub", "Sup"):
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return f"{prefix}\n{name[len(prefix):]}"
+    return name
+
+
 def gradcam_colormap(relu: bool) -> pg.ColorMap:
     """The colour map of Grad-CAM scores on [0, 1] (mapped through :func:`gradcam_levels`).
 

@@ -21,7 +21,6 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem
 
 # pyqtgraph's packing of x/y arrays into a QLineF array, as its PlotCurveItem uses it.
 from pyqtgraph.graphicsItems.PlotCurveItem import arrayToLineSegments
@@ -118,9 +117,10 @@ class SegmentsItem(pg.GraphicsObject):
     Each group is a packed ``QLineF`` array drawn with a single ``drawLines``
     call (as ``PlotCurveItem`` does with ``connect="pairs"`` and
     ``segmentedLineMode="on"``). Being ONE item rather than one ``PlotCurveItem``
-    per colour lets Qt cache the whole layer as a single pixmap
-    (``cached=True`` in :class:`ColoredSegments`): redrawing a selection outline
-    on top then costs a pixmap copy instead of re-drawing millions of segments.
+    per colour lets Qt cache the whole layer as a single pixmap (a
+    ``QGraphicsItem`` cache mode, which the owner switches on and off as it
+    knows best: see ``OverviewPlot._cache_tracks``): redrawing a selection
+    outline on top then costs a pixmap copy instead of re-drawing millions of segments.
     """
 
     def __init__(self) -> None:
@@ -193,9 +193,6 @@ class ColoredSegments:
         Line width, screen pixels.
     z : float
         Z value of the item (higher is drawn on top).
-    cached : bool
-        Let Qt keep the drawn layer as a pixmap until the view changes (for a
-        large, rarely changing layer under small changing items).
 
     Attributes
     ----------
@@ -203,13 +200,13 @@ class ColoredSegments:
         What is drawn, bottom to top: colour and ``connect="pairs"`` x and y arrays.
     """
 
-    def __init__(self, plot: pg.PlotItem, width: float = 1.0, z: float = 0.0, cached: bool = False) -> None:
+    def __init__(self, plot: pg.PlotItem, width: float = 1.0, z: float = 0.0) -> None:
         self.plot = plot
         self.width = width
+        # No cache switch here: whether a pixmap pays off depends on what changes
+        # over the layer, which only the owner knows (``self.item.setCacheMode``).
         self.item = SegmentsItem()
         self.item.setZValue(z)
-        if cached:
-            self.item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         plot.addItem(self.item)
         self.groups: list[tuple[QColor, np.ndarray, np.ndarray]] = []
 

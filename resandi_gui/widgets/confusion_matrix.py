@@ -17,18 +17,14 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from resandi_core.model.spec import CLASS_NAMES
 
+from .class_colors import class_tick_label
+
 #: White to dark blue (matplotlib's "Blues", as confusion.png written by the core).
 _BLUES = pg.ColorMap([0.0, 0.5, 1.0], [(247, 251, 255), (107, 174, 214), (8, 48, 107)])
 #: Above this % the cell is dark enough for white text.
 _WHITE_TEXT_ABOVE = 60.0
-
-
-def _axis_label(name: str) -> str:
-    """``SubATTM`` -> ``Sub↵ATTM``: two short lines fit an 8-column axis at ~450 px."""
-    for prefix in ("Sub", "Sup"):
-        if name.startswith(prefix) and len(name) > len(prefix):
-            return f"{prefix}\n{name[len(prefix):]}"
-    return name
+#: Label of the predicted-class axis; it says what the cell numbers are.
+CELL_UNIT_LABEL = "predicted class (cells: % of true class)"
 
 
 class ConfusionMatrixView(QWidget):
@@ -46,6 +42,8 @@ class ConfusionMatrixView(QWidget):
         k = len(self.class_names)
         self.plot = pg.PlotWidget(background="w")
         self.plot.setMinimumSize(380, 380)
+        self.plot.setToolTip("Each row is one true class; a cell is the % of that class's trajectories "
+                             "predicted as the column's class (each row sums to 100%)")
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
@@ -55,10 +53,12 @@ class ConfusionMatrixView(QWidget):
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(_BLUES)
         self.plot.addItem(self.image)
-        ticks = [[(i + 0.5, _axis_label(name)) for i, name in enumerate(self.class_names)]]
+        ticks = [[(i + 0.5, class_tick_label(name)) for i, name in enumerate(self.class_names)]]
         font = QFont()
         font.setPointSizeF(8.5)
-        for side, label in (("bottom", "predicted class"), ("left", "true class")):
+        # The cells are bare numbers (a "%" in each would crowd a ~50 px cell at
+        # 450 px); the unit, and what it is a percentage of, is in the axis label.
+        for side, label in (("bottom", CELL_UNIT_LABEL), ("left", "true class")):
             axis = self.plot.getAxis(side)
             axis.setTicks(ticks)
             axis.setPen("k")

@@ -7,19 +7,9 @@ import time
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
+from resandi_core.progress import format_duration
+
 from ..workers import JobRunner
-
-
-def format_duration(seconds: float) -> str:
-    """``"42 s"``, ``"3 min 05 s"`` or ``"2 h 10 min"``; ``"?"`` when unknown."""
-    if not math.isfinite(seconds) or seconds < 0:
-        return "?"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 class JobProgress(QWidget):

@@ -3,7 +3,7 @@
 The MSD points come from :func:`resandi_core.msd.imsd` and the fit's α and D
 from the result table (the same :func:`resandi_core.msd.fit_msd` numbers the table
 shows), so the line drawn is exactly the fit the user reads. Lags that the fit
-used are filled, the longer ones (noisier, not fitted) hollow.
+used (the result's ``msd_n_lags``) are filled, the others (noisier, not fitted) hollow.
 """
 
 from __future__ import annotations
@@ -113,7 +113,9 @@ class MsdPlot(QWidget):
         msd : ndarray, shape (n_lags,)
             MSD (µm² or px²); NaN or 0 where a lag has no pair (not drawn).
         n_fit_lags : int
-            The first ``n_fit_lags`` lags were fitted.
+            The fit used the first ``n_fit_lags`` lags that have a positive, finite
+            MSD (the result's ``msd_n_lags``; the core's fit leaves out lags without
+            a pair or with zero MSD, so these are counted among drawable lags only).
         alpha, diffusion : float
             The fit ``MSD = 4 D t^α``; NaN when no fit was possible (no line drawn).
         diffusion_unit : str
@@ -124,7 +126,7 @@ class MsdPlot(QWidget):
         drawable = np.isfinite(msd) & (msd > 0) & (lag > 0)
         fitted = bool(np.isfinite(alpha) and np.isfinite(diffusion))
         # Lags are "fitted" only when a fit exists; else all are drawn hollow.
-        in_fit = np.arange(len(lag)) < (n_fit_lags if fitted else 0)
+        in_fit = drawable & (np.cumsum(drawable) <= (n_fit_lags if fitted else 0))
         self.fitted.setData(lag[drawable & in_fit], msd[drawable & in_fit])
         self.unfitted.setData(lag[drawable & ~in_fit], msd[drawable & ~in_fit])
         if fitted and drawable.any():

@@ -9,18 +9,9 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from resandi_core.model.spec import CLASS_NAMES
 
-from .class_colors import HIGHLIGHT_HEX, class_colors, set_axis_label, style_plot
+from .class_colors import HIGHLIGHT_HEX, class_colors, class_tick_label, set_axis_label, style_plot
 
 BAR_WIDTH = 0.7
-
-
-def tick_label(name: str) -> str:
-    """``"SubATTM"`` → ``"Sub\\nATTM"``: two short lines fit 8 classes in ~320 px."""
-    for prefix in ("Sub", "Sup"):
-        if name.startswith(prefix) and len(name) > len(prefix):
-            return f"{prefix}\n{name[len(prefix):]}"
-    return name
-
 
 #: Opacity of the bars that are not the predicted class (0-255).
 OTHER_ALPHA = 110
@@ -47,7 +38,7 @@ class ProbabilityChart(QWidget):
         set_axis_label(self.plot, "left", "probability")
         self.plot.showGrid(y=True, alpha=0.2)
         bottom = self.plot.getAxis("bottom")
-        bottom.setTicks([[(i, tick_label(name)) for i, name in enumerate(CLASS_NAMES)]])
+        bottom.setTicks([[(i, class_tick_label(name)) for i, name in enumerate(CLASS_NAMES)]])
         small = QFont()
         small.setPointSizeF(max(7.0, small.pointSizeF() - 1.5))
         bottom.setStyle(tickFont=small, hideOverlappingLabels=False)

@@ -5,6 +5,7 @@ The model, the filter proxy and the filter itself are in :mod:`.track_table_mode
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
@@ -28,6 +29,7 @@ from .track_table_model import (
     STATUS_ALL,
     STATUS_NOT_CLASSIFIED,
     STATUS_OK,
+    TableColumns,
     TrackFilterProxy,
     TrackTableModel,
     filter_mask,
@@ -122,8 +124,16 @@ class TrackTable(QWidget):
         self.id_filter.textChanged.connect(self.apply_filters)
         self._update_count()
 
-    def set_tracks(self, tracks: pd.DataFrame | None) -> None:
-        """Show a result's ``tracks`` table (None: empty), keeping filters and sort column."""
+    def set_tracks(self, tracks: pd.DataFrame | TableColumns | None) -> None:
+        """Show a result's ``tracks`` table (None: empty), keeping filters and sort column.
+
+        Parameters
+        ----------
+        tracks : DataFrame, TableColumns or None
+            The table, or its columns from
+            :func:`~resandi_gui.widgets.track_table_model.prepare_columns` kept from an
+            earlier showing (skips formatting every cell again).
+        """
         self._syncing = True
         try:
             self.model.set_tracks(tracks)
@@ -160,10 +170,21 @@ class TrackTable(QWidget):
     def _update_count(self) -> None:
         self.count_label.setText(f"{self.proxy.rowCount():,} of {self.model.rowCount():,} tracks")
 
+    def visible_rows(self) -> np.ndarray:
+        """Rows of the result (not the shown order) that are shown, top to bottom, shape (n_shown,)."""
+        return self.proxy.shown_data_rows()
+
     def visible_track_ids(self) -> list[object]:
         """Track ids of the shown rows, top to bottom."""
-        rows = [self.proxy.mapToSource(self.proxy.index(r, 0)).row() for r in range(self.proxy.rowCount())]
-        return [self.model.track_ids[self.model.order[r]] for r in rows]
+        return self.model.track_ids[self.visible_rows()].tolist()
+
+    def first_track_id(self) -> object | None:
+        """The first shown track that was classified, else the first shown track; None when none is shown."""
+        rows = self.visible_rows()
+        if not len(rows):
+            return None
+        ok = np.flatnonzero(self.model.column("status")[rows].astype(str) == "ok")
+        return self.model.track_ids[rows[ok[0] if len(ok) else 0]]
 
     def selected_track_id(self) -> object | None:
         rows = self.view.selectionModel().selectedRows()

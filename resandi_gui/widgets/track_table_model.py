@@ -8,6 +8,8 @@ mask that the proxy only looks up.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
@@ -58,12 +60,68 @@ def _format(key: str, value: object) -> str:
     return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 
+@dataclass(eq=False)
+class TableColumns:
+    """What :class:`TrackTableModel` shows of one result, prepared once.
+
+    Formatting every cell is the slow part of showing a result (~70,000 Python
+    calls for 10,000 tracks); a caller that shows the same result again (the
+    Results view, switching back to a file) keeps this and skips it.
+
+    Attributes
+    ----------
+    raw : list of ndarray, shape (n_tracks,) each
+        One per :data:`COLUMNS` entry, in the result's row order (numbers as float64).
+    display : list of ndarray, shape (n_tracks,), object
+        The display strings of :attr:`raw`.
+    colors : list of QColor
+        Class colour of each row.
+    headers : list of str
+        Column headers (the D header with its unit).
+    track_ids : ndarray, shape (n_tracks,), object
+    row_of_id : dict
+        Row of each track id in the result's order.
+    """
+
+    raw: list[np.ndarray]
+    display: list[np.ndarray]
+    colors: list[QColor]
+    headers: list[str]
+    track_ids: np.ndarray
+    row_of_id: dict[object, int] = field(repr=False)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.track_ids)
+
+
+def prepare_columns(tracks: pd.DataFrame | None) -> TableColumns:
+    """Format a result's ``tracks`` table for :class:`TrackTableModel` (None: no rows)."""
+    tracks = tracks if tracks is not None else pd.DataFrame(columns=[k for k, _ in COLUMNS])
+    raw, display = [], []
+    for key, _ in COLUMNS:
+        column = tracks[key].to_numpy() if key in tracks.columns else np.full(len(tracks), np.nan)
+        if key in NUMERIC:
+            column = pd.to_numeric(pd.Series(column), errors="coerce").to_numpy(dtype=np.float64)
+        raw.append(column)
+        display.append(np.array([_format(key, v) for v in column], dtype=object))
+    unit = str(tracks["D_msd_unit"].iloc[0]) if "D_msd_unit" in tracks.columns and len(tracks) else ""
+    headers = [header for _, header in COLUMNS]
+    if unit and unit != "nan":
+        headers[5] = f"D ({pretty_unit(unit)})"
+    keys = [k for k, _ in COLUMNS]
+    colors = [class_color(str(name)) for name in raw[keys.index("predicted_class")]]
+    track_ids = np.asarray(raw[keys.index("track_id")], dtype=object)
+    row_of_id = {tid: i for i, tid in enumerate(track_ids.tolist())}
+    return TableColumns(raw, display, colors, headers, track_ids, row_of_id)
+
+
 class TrackTableModel(QAbstractTableModel):
     """Read-only table over ``ClassificationResult.tracks``.
 
     Rows are shown in :attr:`order` (a permutation of the result's rows) so that
     sorting moves no data; :meth:`data` returns display strings prepared once
-    and, for ``Qt.UserRole``, the raw value.
+    (:class:`TableColumns`) and, for ``Qt.UserRole``, the raw value.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -76,25 +134,15 @@ class TrackTableModel(QAbstractTableModel):
         self._headers = [header for _, header in COLUMNS]
         self._row_of_id: dict[object, int] = {}
 
-    def set_tracks(self, tracks: pd.DataFrame | None) -> None:
-        """Show the rows of a result's ``tracks`` table (None: empty)."""
+    def set_tracks(self, tracks: pd.DataFrame | TableColumns | None) -> None:
+        """Show the rows of a result's ``tracks`` table, or columns prepared from it (None: empty)."""
+        columns = tracks if isinstance(tracks, TableColumns) else prepare_columns(tracks)
         self.beginResetModel()
-        tracks = tracks if tracks is not None else pd.DataFrame(columns=[k for k, _ in COLUMNS])
-        self._raw, self._display = [], []
-        for key, _ in COLUMNS:
-            column = tracks[key].to_numpy() if key in tracks.columns else np.full(len(tracks), np.nan)
-            if key in NUMERIC:
-                column = pd.to_numeric(pd.Series(column), errors="coerce").to_numpy(dtype=np.float64)
-            self._raw.append(column)
-            self._display.append(np.array([_format(key, v) for v in column], dtype=object))
-        unit = str(tracks["D_msd_unit"].iloc[0]) if "D_msd_unit" in tracks.columns and len(tracks) else ""
-        self._headers = [header for _, header in COLUMNS]
-        if unit and unit != "nan":
-            self._headers[5] = f"D ({pretty_unit(unit)})"
-        self._colors = [class_color(str(name)) for name in self.column("predicted_class")]
-        self.track_ids = np.asarray(self.column("track_id"), dtype=object)
-        self._row_of_id = {tid: i for i, tid in enumerate(self.track_ids.tolist())}
-        self.order = np.arange(len(tracks), dtype=np.int64)
+        self._raw, self._display, self._colors = columns.raw, columns.display, columns.colors
+        self._headers = list(columns.headers)
+        self.track_ids = columns.track_ids
+        self._row_of_id = columns.row_of_id
+        self.order = np.arange(columns.n_rows, dtype=np.int64)
         self.endResetModel()
 
     def column(self, key: str) -> np.ndarray:
@@ -202,6 +250,23 @@ class TrackFilterProxy(QSortFilterProxyModel):
         else:
             self._accepted = accepted
             self.invalidateRowsFilter()
+
+    def shown_data_rows(self) -> np.ndarray:
+        """Result rows of the shown rows, top to bottom, shape (n_shown,), int64.
+
+        Computed with numpy from the model's order and the mask, exactly as
+        :meth:`filterAcceptsRow` decides row by row: the proxy never sorts (see
+        :meth:`sort`), so its rows are the model's accepted rows in the model's order.
+        """
+        order = self.sourceModel().order
+        accepted = self._accepted
+        if accepted is None:
+            return order.copy()
+        # Rows past the mask's end are accepted, as in filterAcceptsRow.
+        keep = np.ones(len(order), dtype=bool)
+        inside = order < len(accepted)
+        keep[inside] = np.asarray(accepted, dtype=bool)[order[inside]]
+        return order[keep]
 
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
         if self._accepted is None:

@@ -9,6 +9,7 @@ resumed run starts from the run's ``history.csv``.
 from __future__ import annotations
 
 import csv
+import logging
 import math
 import os
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+log = logging.getLogger(__name__)
 
 TRAIN_COLOUR = (31, 119, 180)  # blue
 VAL_COLOUR = (255, 127, 14)  # orange
@@ -126,22 +129,63 @@ class TrainingCurves(QWidget):
             self._step_curve.setData(self._steps_x, self._steps_y)
 
     def load_history(self, path: str | os.PathLike) -> None:
-        """Show the epochs of a run's ``history.csv`` (for a resumed run); a missing file shows nothing."""
+        """Show the epochs of a run's ``history.csv`` (for a resumed run).
+
+        Never raises for what the file holds: the resumed run must start whatever
+        the curves can show. A missing or unreadable file shows nothing; a missing
+        column (an older or hand-edited history) leaves its curve empty; a row
+        without a usable epoch number is skipped, and a value that is not a number
+        leaves a gap in its curve. Each problem is logged once as a warning.
+        """
         self.clear()
         try:
             with open(path, newline="", encoding="utf-8") as handle:
-                for row in csv.DictReader(handle):
-                    self._rows[int(float(row["epoch"]))] = {key: float(row[key]) for key in self._curves}
+                rows = list(csv.DictReader(handle))
         except FileNotFoundError:
-            pass
+            self._redraw()
+            return
+        except (OSError, UnicodeDecodeError, csv.Error) as error:
+            log.warning("could not read the training history %s: %s", path, error)
+            self._redraw()
+            return
+        columns = set(rows[0]) if rows else set()
+        if rows and "epoch" not in columns:
+            log.warning("%s has no epoch column; no earlier epochs shown", path)
+            rows = []
+        missing = [key for key in self._curves if rows and key not in columns]
+        if missing:
+            log.warning("%s has no column %s; those curves start empty", path, ", ".join(missing))
+        skipped, bad_values = 0, 0
+        for row in rows:
+            epoch = _number(row.get("epoch"))
+            if not math.isfinite(epoch) or epoch != int(epoch):
+                skipped += 1
+                continue
+            values = {key: _number(row.get(key)) for key in self._curves}
+            bad_values += sum(key in columns and not math.isfinite(v) for key, v in values.items())
+            self._rows[int(epoch)] = values
+        if skipped:
+            log.warning("%s: skipped %d row(s) without a whole epoch number", path, skipped)
+        if bad_values:
+            log.warning("%s: %d value(s) are not numbers; left as gaps", path, bad_values)
         self._redraw()
 
     def _redraw(self) -> None:
         epochs = np.array(self.epochs, dtype=float)
         for key, curve in self._curves.items():
-            values = np.array([self._rows[e][key] for e in self.epochs], dtype=float)
+            values = np.array([self._rows[e].get(key, math.nan) for e in self.epochs], dtype=float)
             if key.endswith("accuracy"):
                 values = 100 * values
-            curve.setData(epochs, values)
+            # Gaps (a value missing from an older history) are left out, not drawn as NaN symbols.
+            finite = np.isfinite(values)
+            curve.setData(epochs[finite], values[finite])
         if not self._rows:
             self._step_curve.setData([], [])
+
+
+def _number(text: object) -> float:
+    """``text`` as a float; NaN when it is missing (a short row) or not a number."""
+    try:
+        return float(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
