@@ -7,7 +7,9 @@ two ticks longer than the interval is time the UI thread could not react. The
 script records the gaps while (1) nothing runs (baseline, same run), (2) the
 window classifies a file of ``--tracks`` random-walk tracks of 1000 points
 through its job runner (the bundled model), (3) the runner trains a tiny model
-on a freshly generated data set. It prints the longest stall and the 99th
+on a freshly generated data set. Before (2), the window's start-up warm-up
+(torch and trackpy imported in a background thread, as ``resandi-gui`` does half
+a second after the window appears) is metered on its own row. It prints the longest stall and the 99th
 percentile of each, against the target of no stall over 100 ms. The result
 handlers (tables, plots drawn when the job lands) run on the UI thread by
 design and are reported separately as "landing".
@@ -116,6 +118,16 @@ def main() -> int:
         time.sleep(0.001)
     rows.append(("idle (baseline)", meter.stop(), float("nan")))
 
+    # What resandi-gui does 0.5 s after showing the window: load torch and trackpy in a
+    # background thread. Loading shared libraries holds the GIL, so this is where the
+    # one unavoidable stall goes, once, instead of into the first job.
+    window.warm_up()
+    meter.start()
+    while window.warm_up_thread.is_alive():
+        app.processEvents()
+        time.sleep(0.001)
+    rows.append(("warm-up imports (once, at start)", meter.stop(), float("nan")))
+
     path = write_tracks(workdir / "tracks.csv", args.tracks)
     window.open_files([path])
     while not window.is_idle:
@@ -137,7 +149,7 @@ def main() -> int:
     print(f"{'while':<32} {'ticks':>6} {'max stall ms':>13} {'p99 ms':>8} {'>100 ms':>8} {'landing ms':>11}")
     for name, s, landing in rows:
         print(f"{name:<32} {s['ticks']:>6} {s['max_ms']:>13.1f} {s['p99_ms']:>8.1f} {s['over_100ms']:>8} {landing:>11.1f}")
-    worst = max(s["max_ms"] for _, s, _ in rows[1:])
+    worst = max(s["max_ms"] for _, s, _ in rows[2:])
     print(f"longest stall while a job ran: {worst:.1f} ms ({'meets' if worst <= TARGET_MS else 'MISSES'} the "
           f"{TARGET_MS:.0f} ms target); idle baseline {rows[0][1]['max_ms']:.1f} ms")
     window.close()

@@ -33,7 +33,7 @@ def _input_suffixes() -> tuple[str, ...]:
     return tuple(sorted({ext for info in list_formats() for ext in info.extensions} | set(STACK_SUFFIXES)))
 
 
-def _expand_inputs(paths: Sequence[str]) -> list[Path]:
+def expand_inputs(paths: Sequence[str]) -> list[Path]:
     """Files as given; folders expand to the track files and TIFF movies inside (sorted, recursive)."""
     suffixes = _input_suffixes()
     files: list[Path] = []
@@ -111,7 +111,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     from .model.store import load_model
 
     class_index(args.target_class)  # a bad class name is one error, not one per file
-    files = _expand_inputs(args.paths)
+    files = expand_inputs(args.paths)
     model = load_model(args.model)
     if not model.trained:
         print(

@@ -1,15 +1,24 @@
-"""Choosing the compute device: ``cpu``, ``cuda`` (NVIDIA) or ``mps`` (Apple)."""
+"""Choosing the compute device: ``cpu``, ``cuda`` (NVIDIA) or ``mps`` (Apple).
+
+torch is imported inside the functions, so the GUI can list :data:`DEVICE_CHOICES`
+without loading it.
+"""
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from .errors import DeviceError
+
+if TYPE_CHECKING:
+    import torch
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
 
 def _mps_available() -> bool:
+    import torch
+
     backend = getattr(torch.backends, "mps", None)
     return bool(backend is not None and backend.is_available())
 
@@ -33,6 +42,8 @@ def resolve_device(name: str = "auto") -> tuple[torch.device, str]:
     DeviceError
         If the named device is not available on this computer.
     """
+    import torch
+
     name = name.strip().lower()
     if name == "auto":
         if torch.cuda.is_available():

@@ -9,6 +9,7 @@ data generation and linking import this without loading the network.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import TypeVar
@@ -50,3 +51,15 @@ def run_job(job: Generator[Progress, None, T], progress: Callable[[Progress], No
                 progress(event)
     finally:
         job.close()
+
+
+def format_duration(seconds: float) -> str:
+    """``"42 s"``, ``"3 min 05 s"`` or ``"2 h 10 min"``; ``"?"`` when unknown (NaN, negative)."""
+    if not math.isfinite(seconds) or seconds < 0:
+        return "?"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"

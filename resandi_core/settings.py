@@ -121,9 +121,26 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
     return settings
 
 
+def _version_on_disk(path: Path) -> int:
+    """The version field of the file at ``path``; 0 when missing or unreadable."""
+    try:
+        version = json.loads(path.read_text(encoding="utf-8")).get("version", 0)
+    except (OSError, ValueError, AttributeError):
+        return 0
+    return version if isinstance(version, int) else 0
+
+
 def save_settings(settings: Settings, path: str | os.PathLike | None = None) -> Path:
-    """Write the settings atomically (a crash never leaves half a file); returns the path."""
+    """Write the settings atomically (a crash never leaves half a file); returns the path.
+
+    A file written by a newer version of the app is left alone (logged).
+    """
     path = Path(path) if path is not None else settings_path()
+    on_disk = _version_on_disk(path)
+    if on_disk > SETTINGS_VERSION:
+        # A newer ResAnDi wrote it; writing ours would drop what it knows. Keep theirs.
+        log.warning("not saving settings: %s is version %d, newer than this app's %d", path, on_disk, SETTINGS_VERSION)
+        return path
     path.parent.mkdir(parents=True, exist_ok=True)
     data = dataclasses.asdict(settings)
     data["version"] = SETTINGS_VERSION

@@ -13,6 +13,8 @@ import sys
 from collections.abc import Sequence
 
 TABS = ("data", "results", "training")
+#: After the window is shown, wait this long before loading the heavy libraries.
+WARM_UP_DELAY_MS = 500
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,12 +41,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("ResAnDi")
     setup_logging()
+    from .errors import install_excepthook
     from .main_window import MainWindow, when_idle
 
     window = MainWindow()
+    install_excepthook(window)
     width, _, height = args.size.partition("x")
     window.resize(int(width), int(height))
     window.show()
+    # Load torch, trackpy and the network code once the window is up, so the first
+    # classify or link does not stall the window while they load (see warm_up).
+    QTimer.singleShot(WARM_UP_DELAY_MS, window.warm_up)
     failures: list[object] = []
     window.runner.failed.connect(failures.append)
     if args.files:
@@ -56,7 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             window.ask_calibration = lambda *_: None  # no modal dialog in a scripted run
 
         def save_and_quit() -> None:
-            if not window.is_idle or window.data_panel.preview.busy:
+            warming = window.warm_up_thread is None or window.warm_up_thread.is_alive()
+            if not window.is_idle or window.data_panel.preview.busy or warming:
                 QTimer.singleShot(100, save_and_quit)  # the spot preview has its own thread
                 return
             if args.tab:

@@ -34,7 +34,6 @@ def setup_logging() -> Path | None:
     """Log INFO and above of ``resandi_core`` and ``resandi_gui`` to the log file.
 
     Returns the log path, or None when it cannot be written (the app still runs).
-    Uncaught exceptions in Qt slots are logged too instead of vanishing.
     """
     path = log_file_path()
     try:
@@ -48,14 +47,22 @@ def setup_logging() -> Path | None:
         logger.setLevel(logging.INFO)
         if not any(isinstance(h, logging.FileHandler) for h in logger.handlers):
             logger.addHandler(handler)
-    previous_hook = sys.excepthook
-
-    def log_uncaught(kind, value, tb) -> None:
-        logging.getLogger("resandi_gui").error("uncaught: %s", "".join(traceback.format_exception(kind, value, tb)))
-        previous_hook(kind, value, tb)
-
-    sys.excepthook = log_uncaught
     return path
+
+
+def install_excepthook(window: QWidget) -> None:
+    """Show an exception that escapes a Qt slot as the error dialog, instead of a
+    traceback on a console the user never sees; it is logged too."""
+    from PySide6.QtCore import QTimer
+
+    def show_uncaught(kind, value, tb) -> None:
+        details = "".join(traceback.format_exception(kind, value, tb))
+        message = (f"Something went wrong inside ResAnDi ({kind.__name__}: {value}). Your files are "
+                   "unchanged; please report this with the log file.")
+        # Later, from the event loop: the hook may run in the middle of painting.
+        QTimer.singleShot(0, lambda: show_error(window, "Unexpected error", message, details))
+
+    sys.excepthook = show_uncaught
 
 
 def error_box(parent: QWidget | None, title: str, message: str, details: str = "") -> QMessageBox:

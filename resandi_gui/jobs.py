@@ -16,15 +16,15 @@ from typing import Any
 
 from resandi_core.progress import Progress
 
+from .failures import describe_failure
+
 log = logging.getLogger(__name__)
 
-#: Suffixes opened as movies (linked with trackpy) rather than as track tables.
-MOVIE_SUFFIXES = (".tif", ".tiff", ".ome.tif", ".ome.tiff", ".btf", ".tf8")
-
-
 def is_movie(path: str | Path) -> bool:
-    """Whether ``path`` names a TIFF movie (by its suffix)."""
-    return str(path).lower().endswith(MOVIE_SUFFIXES)
+    """Whether ``path`` names a TIFF movie (by its suffix, as ``resandi classify`` decides)."""
+    from resandi_core.cli_link import is_stack_path
+
+    return is_stack_path(path)
 
 
 @dataclass
@@ -56,19 +56,20 @@ class FileOutcome:
 class ClassifyRequest:
     """One file to classify, as the UI saw it when the job started.
 
-    ``tracks`` is None for a movie that still has to be linked with ``linking``.
+    ``tracks`` is None for a movie that still has to be linked with ``linking``
+    over ``frames`` (first, last + 1; None = all) and the user's calibration
+    (None = the movie's own metadata), exactly as the Link button would.
     """
 
     path: Path
     tracks: Any = None
     linking: dict[str, Any] = field(default_factory=dict)
+    frames: tuple[int, int] | None = None
     pixel_size_um: float | None = None
     frame_interval_s: float | None = None
 
 
 def _failure(path: Path, exc: BaseException) -> FileOutcome:
-    from .workers import describe_failure
-
     failure = describe_failure(exc)
     if not failure.expected:
         log.error("%s failed:\n%s", path, failure.details)
@@ -101,21 +102,10 @@ def read_files(paths: Sequence[Path]) -> Generator[Progress, None, list[FileOutc
     return outcomes
 
 
-def linking_params(values: dict[str, Any]):
-    """:class:`~resandi_core.linking.LinkingParams` from a settings dict (unknown keys ignored)."""
-    import dataclasses
-
-    from resandi_core.linking import LinkingParams
-
-    known = {f.name for f in dataclasses.fields(LinkingParams)}
-    return LinkingParams(**{k: v for k, v in values.items() if k in known})
-
-
 def classify_files(
     requests: Sequence[ClassifyRequest],
     model_name: str | None,
     device: str = "auto",
-    relu: bool = False,
 ) -> Generator[Progress, None, tuple[Any, list[FileOutcome]]]:
     """Link the movies that need it, then classify every file with one model.
 
@@ -126,8 +116,9 @@ def classify_files(
         Name or folder of the model; None or "" for the bundled default.
     device : str
         ``auto``, ``cpu``, ``cuda`` or ``mps``.
-    relu : bool
-        Grad-CAM with negative scores clipped (the paper's ReLU).
+
+    Grad-CAM is stored signed, as ``resandi classify`` writes it by default; the
+    views clip it for display only, so an export never mixes the two.
 
     Returns
     -------
@@ -148,17 +139,18 @@ def classify_files(
         try:
             tracks, link_result = request.tracks, None
             if tracks is None:
-                from resandi_core.linking import iter_link
+                from resandi_core.linking import LinkingParams, iter_link
 
                 job = iter_link(
                     request.path,
-                    linking_params(request.linking),
+                    LinkingParams.from_dict(request.linking),
+                    frames=request.frames,
                     pixel_size_um=request.pixel_size_um,
                     frame_interval_s=request.frame_interval_s,
                 )
                 link_result = yield from _relabel(job, f"{label}: link")
                 tracks = link_result.tracks
-            job = iter_classify(tracks, model, device=device, relu=relu)
+            job = iter_classify(tracks, model, device=device)
             result = yield from _relabel(job, f"{label}: classify")
             outcomes.append(FileOutcome(request.path, tracks=tracks, link_result=link_result, result=result))
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
@@ -177,3 +169,21 @@ def _relabel(job: Generator[Any, None, Any], stage: str) -> Generator[Progress, 
             yield Progress(event.done, event.total, stage)
     finally:
         job.close()
+
+
+def export_results(results: Sequence[Any], folder: Path) -> Generator[Progress, None, list[Path]]:
+    """Write the classification results of several files into one folder, as
+    ``resandi classify --out`` does (atomically: a good old file is never half-overwritten)."""
+    import pandas as pd
+
+    from resandi_core.io.results import write_classification
+
+    yield Progress(0, 1, "export")
+    written = write_classification(
+        pd.concat([r.tracks for r in results], ignore_index=True),
+        pd.concat([r.gradcam for r in results], ignore_index=True),
+        pd.concat([r.windows for r in results], ignore_index=True),
+        folder,
+    )
+    yield Progress(1, 1, "export")
+    return written

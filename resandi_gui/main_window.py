@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QActionGroup, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from resandi_core import __version__
+from resandi_core.devices import DEVICE_CHOICES
 from resandi_core.settings import Settings, load_settings, save_settings
 
 from .errors import log_file_path, show_error
-from .jobs import ClassifyRequest, FileOutcome, classify_files, is_movie, read_files
+from .jobs import ClassifyRequest, FileOutcome, classify_files, export_results, is_movie, read_files
 from .panels.data_panel import DataPanel
 from .panels.results_panel import ResultsPanel
 from .panels.training_panel import TrainingPanel
@@ -43,7 +44,6 @@ OPEN_FILTER = (
     "TIFF movies (*.tif *.tiff);;Track files (*.csv *.tsv *.txt *.xml *.xlsx *.xls *.h5 *.hdf5 *.npy *.npz);;"
     "All files (*)"
 )
-DEVICES = ("auto", "cpu", "cuda", "mps")
 TAB_DATA, TAB_RESULTS, TAB_TRAINING = 0, 1, 2
 
 #: (pixel size µm, frame interval s) for files lacking them, or None to cancel opening.
@@ -88,6 +88,8 @@ class MainWindow(QMainWindow):
         self.runner = JobRunner(self)
         self._queue: list[tuple[str, Callable, Callable | None]] = []
         self.last_error_box = None
+        self.last_export: list[Path] = []
+        self.warm_up_thread = None
         self._linking_overrides: dict[Path, dict] = {}  # per-file linking defaults (the sample movie)
         self.ask_calibration: CalibrationAsker = self._ask_calibration_dialog
 
@@ -145,7 +147,7 @@ class MainWindow(QMainWindow):
         self.model_menu.aboutToShow.connect(self._fill_model_menu)
         device_menu = analysis.addMenu("&Device")
         self.device_group = QActionGroup(self)
-        for name in DEVICES:
+        for name in DEVICE_CHOICES:
             action = device_menu.addAction(name)
             action.setCheckable(True)
             action.setChecked(name == self.settings.device)
@@ -216,6 +218,27 @@ class MainWindow(QMainWindow):
             return
         title, factory, on_finished = self._queue.pop(0)
         self.runner.start(title, factory, on_finished=on_finished, on_cancelled=self._queue.clear)
+
+    def warm_up(self) -> None:
+        """Import torch, trackpy and the classifier in a background thread.
+
+        Loading torch's shared libraries holds Python's lock for about 0.4-1.3 s, so
+        whichever thread imports it first stalls the window that long. Done right after
+        the window is shown, it happens once while the user looks at the window, not in
+        the middle of the first classification or spot preview.
+        """
+        import threading
+
+        def load() -> None:
+            try:
+                import trackpy  # noqa: F401
+
+                import resandi_core.classify  # noqa: F401 - imports torch and the network
+            except Exception:  # noqa: BLE001 - the job that needs it will report the problem
+                log.exception("warm-up import failed")
+
+        self.warm_up_thread = threading.Thread(target=load, name="resandi-warm-up", daemon=True)
+        self.warm_up_thread.start()
 
     @property
     def is_idle(self) -> bool:
@@ -313,11 +336,12 @@ class MainWindow(QMainWindow):
         if dialog.exec() != CalibrationDialog.DialogCode.Accepted:
             return
         pixel_size, interval = dialog.values()
-        if tracks.position_unit == "px":
-            tracks.pixel_size_um = pixel_size
-        tracks.frame_interval_s = interval
-        entry.result = None  # MSD columns were computed with the old calibration
-        self.session.changed(entry)
+        calibrated = dataclasses.replace(
+            tracks, frame_interval_s=interval,
+            pixel_size_um=pixel_size if tracks.position_unit == "px" else tracks.pixel_size_um,
+        )
+        # The MSD fits (and so the results) used the old calibration: they go.
+        self.session.replace_tracks(entry, calibrated, entry.link_result)
 
     def _close_current(self) -> None:
         if self.session.current is not None:
@@ -328,11 +352,19 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
-        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
-        files = [p for p in paths if p.is_file()] + [f for p in paths if p.is_dir() for f in sorted(p.iterdir()) if f.is_file()]
-        if files:
-            event.acceptProposedAction()
-            self.open_files(files)
+        from resandi_core.cli import expand_inputs
+        from resandi_core.errors import ResandiError
+
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if not paths:
+            return
+        event.acceptProposedAction()
+        try:  # folders: the track files and movies inside, recursively, as `resandi classify DIR`
+            files = expand_inputs(paths)
+        except ResandiError as exc:
+            show_error(self, "Nothing to open", str(exc))
+            return
+        self.open_files(files)
 
     # -------------------------------------------------------------- classify
     def classify(self, entries: Iterable[SessionFile | None]) -> None:
@@ -341,7 +373,7 @@ class MainWindow(QMainWindow):
         if not entries:
             return
         requests = [self._classify_request(entry) for entry in entries]
-        model, device, relu = self.settings.model, self.settings.device, self.settings.gradcam_relu
+        model, device = self.settings.model, self.settings.device
         title = f"Classifying {entries[0].name}" + (f" and {len(entries) - 1} more" if len(entries) > 1 else "")
 
         def land(outcome: tuple) -> None:
@@ -354,22 +386,29 @@ class MainWindow(QMainWindow):
                     entry.link_result = done.link_result
                 self.session.changed(entry)
             self._report_failures(outcomes, "classified")
+            if not loaded.trained:
+                self.statusBar().showMessage(
+                    f"Model {loaded.name} is UNTRAINED (random weights): its classes are meaningless. "
+                    "Choose a trained model in Analysis ▸ Model.", 30_000)
             if any(not o.failure for o in outcomes) and self.session.current in entries:
                 self.tabs.setCurrentIndex(TAB_RESULTS)
                 self.results_panel.show_file(self.session.current)
 
-        self.run_job(title, lambda: classify_files(requests, model, device, relu), land)
+        self.run_job(title, lambda: classify_files(requests, model, device), land)
 
     def _classify_request(self, entry: SessionFile) -> ClassifyRequest:
-        """What to classify for ``entry``; an unlinked movie is linked with its parameters."""
+        """What to classify for ``entry``; an unlinked movie is linked exactly as its
+        Link button would (parameters, frame range, the calibration the user typed)."""
         if entry.tracks is not None:
             return ClassifyRequest(entry.path, entry.tracks)
         if entry is self.session.current:  # the panel shows this movie: use what it shows
-            params = dataclasses.asdict(self.data_panel.linking_params())
-        else:
-            params = entry.linking or dict(self.settings.linking)
-        # Calibration: the movie's own metadata (None here lets iter_link read it).
-        return ClassifyRequest(entry.path, None, params)
+            request = self.data_panel.link_request()
+            return ClassifyRequest(entry.path, None, request["params"].to_dict(), request["frames"],
+                                   request["pixel_size_um"], request["frame_interval_s"])
+        # Not shown: its remembered parameters and typed calibration (else the movie's own), all frames.
+        linking = entry.linking or dict(self.settings.linking)
+        return ClassifyRequest(entry.path, None, linking, None,
+                               linking.get("pixel_size_um"), linking.get("frame_interval_s"))
 
     def use_model(self, name_or_path: str) -> None:
         """Classify with this model from now on (a name or a model folder)."""
@@ -399,28 +438,18 @@ class MainWindow(QMainWindow):
             self.settings.last_export_dir = folder
             self.export_results(Path(folder))
 
-    def export_results(self, folder: Path) -> list[Path]:
-        """Write results.csv, gradcam.csv and windows.csv of every classified file (like the CLI)."""
-        import pandas as pd
-
-        from resandi_core.errors import ResandiError
-        from resandi_core.io.results import write_classification
-
+    def export_results(self, folder: Path) -> None:
+        """Write results.csv, gradcam.csv and windows.csv of every classified file, as the
+        CLI does, in the background (millions of Grad-CAM rows take seconds)."""
         results = [f.result for f in self.session.files if f.result is not None]
         if not results:
-            return []
-        try:
-            written = write_classification(
-                pd.concat([r.tracks for r in results], ignore_index=True),
-                pd.concat([r.gradcam for r in results], ignore_index=True),
-                pd.concat([r.windows for r in results], ignore_index=True),
-                folder,
-            )
-        except ResandiError as exc:
-            show_error(self, "Could not export the results", str(exc))
-            return []
-        self.statusBar().showMessage("Wrote " + ", ".join(p.name for p in written) + f" in {folder}", 15_000)
-        return written
+            return
+
+        def done(written: list[Path]) -> None:
+            self.last_export = written
+            self.statusBar().showMessage("Wrote " + ", ".join(p.name for p in written) + f" in {folder}", 15_000)
+
+        self.run_job(f"Exporting to {folder.name}", lambda: export_results(results, folder), done)
 
     # ----------------------------------------------------------------- views
     def _show_current(self, entry: SessionFile | None) -> None:
@@ -431,8 +460,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _on_file_changed(self, entry: SessionFile) -> None:
-        if entry is self.session.current:
-            self.data_panel.show_file(entry)
+        if entry is self.session.current:  # the data panel follows the session itself
             self.results_panel.show_file(entry)
         self._update_actions()
 
@@ -467,8 +495,11 @@ class MainWindow(QMainWindow):
                 return
             self._queue.clear()
             self.runner.cancel()
-            self.runner.wait()
+            self.statusBar().showMessage("Stopping the running job…")
+            self.runner.wait(None)  # no thread may outlive the window: Qt would abort
         self.data_panel.shutdown()
+        if self.warm_up_thread is not None:
+            self.warm_up_thread.join()  # an interpreter exiting mid-import of torch can crash
         self._save_settings()
         super().closeEvent(event)
 

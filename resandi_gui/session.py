@@ -120,6 +120,16 @@ class Session(QObject):
             self.current = entry
             self.current_changed.emit(entry)
 
+    def replace_tracks(self, entry: SessionFile, tracks: Tracks | None, link_result: LinkResult | None = None) -> None:
+        """Give ``entry`` new tracks (a new link, a new calibration) and drop what was
+        computed from the old ones: a classification never outlives its tracks."""
+        entry.tracks = tracks
+        if link_result is not None or entry.kind == KIND_MOVIE:
+            entry.link_result = link_result
+        entry.result = None
+        entry.model = None
+        self.file_changed.emit(entry)
+
     def changed(self, entry: SessionFile) -> None:
         """Tell the views that ``entry``'s data changed."""
         self.file_changed.emit(entry)

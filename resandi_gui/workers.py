@@ -18,12 +18,12 @@ import logging
 import os
 import threading
 import time
-import traceback
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from .failures import JobFailure, describe_failure  # noqa: F401 - JobFailure is part of this API
 
 log = logging.getLogger(__name__)
 
@@ -32,36 +32,6 @@ SYNC_ENV = "RESANDI_GUI_SYNC"
 PROGRESS_INTERVAL_S = 0.05
 
 JobFactory = Callable[[], Generator[Any, None, Any]]
-
-
-@dataclass(frozen=True)
-class JobFailure:
-    """Why a job stopped.
-
-    Attributes
-    ----------
-    message : str
-        One readable paragraph: for a :class:`~resandi_core.errors.ResandiError`
-        its message (file, place, what to do), else the exception type and text.
-    details : str
-        The traceback, for the dialog's "details" and the log file.
-    expected : bool
-        True for ResandiError (bad input the user can fix), False for a crash.
-    """
-
-    message: str
-    details: str
-    expected: bool
-
-
-def describe_failure(exc: BaseException) -> JobFailure:
-    """A :class:`JobFailure` from an exception raised by a job."""
-    from resandi_core.errors import ResandiError
-
-    details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    if isinstance(exc, ResandiError):
-        return JobFailure(str(exc), details, True)
-    return JobFailure(f"{type(exc).__name__}: {exc}", details, False)
 
 
 class _Worker(QObject):
@@ -229,18 +199,22 @@ class JobRunner(QObject):
         """Ask the running job to stop at its next progress event."""
         self._cancel.set()
 
-    def wait(self, timeout_ms: int = 30_000) -> bool:
-        """Block until the job's thread ends (for closing the app); True if it did."""
-        if self._thread is None:
+    def wait(self, timeout_ms: int | None = 30_000) -> bool:
+        """Block until the job's thread ends (for closing the app); True if it did.
+
+        ``None`` waits as long as it takes.
+        """
+        if self._thread is None or self._thread is QThread.currentThread():
             return True
-        return self._thread.wait(timeout_ms)
+        return self._thread.wait() if timeout_ms is None else self._thread.wait(timeout_ms)
 
     def _run_synchronously(self, factory: JobFactory) -> None:
         try:
             outcome, value = run_generator(factory, self._cancel, self.progress.emit)
         except BaseException as exc:  # noqa: BLE001
             log.exception("job failed")
-            self._end(lambda: self.failed.emit(describe_failure(exc)))
+            failure = describe_failure(exc)
+            self._end(lambda: self.failed.emit(failure))
             return
         if outcome == "cancelled":
             self._on_cancelled()

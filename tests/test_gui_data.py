@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from resandi_core.linking import LinkingParams, iter_link, locate_preview, run_link
+from resandi_core.linking import LinkingParams, LinkResult, iter_link, locate_preview, run_link
 from resandi_core.settings import Settings
 from resandi_core.stacks import StackReader
 from resandi_core.tracks import Tracks
@@ -73,6 +73,41 @@ def tracks_only_entry(tmp_path: Path):
                           "y": np.r_[np.linspace(0, 2, 20), np.linspace(8, 3, 20)]})
     tracks = Tracks(table=table, source="tracks.csv", position_unit="µm")
     return SessionFile(tmp_path / "tracks.csv", KIND_TRACKS, tracks=tracks)
+
+
+def movie_tracks(pixel_size_um: float | None = 0.1, frame_interval_s: float | None = 0.05) -> Tracks:
+    """Two short tracks in px on bulk_water's frame, as a link would give them."""
+    table = pd.DataFrame({"track_id": np.repeat([1, 2], 20), "frame": np.tile(np.arange(20), 2),
+                          "x": np.r_[np.linspace(100, 120, 20), np.linspace(300, 310, 20)],
+                          "y": np.r_[np.linspace(50, 60, 20), np.linspace(200, 180, 20)]})
+    return Tracks(table=table, source="bulk_water.tif", position_unit="px",
+                  pixel_size_um=pixel_size_um, frame_interval_s=frame_interval_s)
+
+
+@pytest.fixture
+def fake_link(monkeypatch):
+    """Replace ``iter_link`` by an instant one; returns the list of its calls ``(path, params, kwargs)``."""
+    calls = []
+
+    def iter_link(path, params=None, **kwargs):
+        calls.append((path, params, kwargs))
+        tracks = movie_tracks(kwargs.get("pixel_size_um"), kwargs.get("frame_interval_s"))
+        return LinkResult(tracks=tracks, n_frames=20, n_features=40, n_tracks_linked=2, n_tracks_kept=2,
+                          params=params)
+        yield  # a generator, as the real one
+
+    monkeypatch.setattr("resandi_core.linking.iter_link", iter_link)
+    return calls
+
+
+def calibrated_tiff(path: Path, pixel_size_um: float = 0.25, frame_interval_s: float = 0.1) -> Path:
+    """A small ImageJ movie whose metadata give its calibration."""
+    import tifffile
+
+    frames = np.random.default_rng(0).integers(0, 200, (5, 32, 48), dtype=np.uint8)
+    tifffile.imwrite(path, frames, imagej=True, resolution=(1 / pixel_size_um, 1 / pixel_size_um),
+                     metadata={"unit": "um", "finterval": frame_interval_s, "axes": "TYX"})
+    return path
 
 
 def test_panel_prefills_parameters_and_frames(data_view):
@@ -144,12 +179,14 @@ def test_link_matches_iter_link_and_lands_on_its_own_entry(qtbot, data_view, bul
     panel.linking_panel.set_frame_range(0, 39)
     assert panel.linking_panel.frame_range() == (0, 40)
     other = tracks_only_entry(tmp_path)
+    entry.result, entry.model = object(), object()  # a classification of earlier tracks
     with qtbot.waitSignal(runner.stopped, timeout=LINK_TIMEOUT_MS):
         panel.link_button.click()
         assert runner.busy and not panel.link_button.isEnabled()
         panel.show_file(other)  # the user looks at another file while the movie links
     assert panel.entry is other and other.link_result is None
     assert entry.link_result is not None and entry.linking == PARAMS.to_dict()
+    assert entry.result is None and entry.model is None  # never joined to the new tracks
 
     expected = run_link(iter_link(bulk_water, PARAMS, frames=(0, 40), processes=1))
     got = entry.tracks.table
@@ -204,3 +241,122 @@ def test_unusable_saved_parameters_fall_back_to_defaults(qtbot):
     qtbot.addWidget(panel)
     assert panel.linking_params() == LinkingParams()
     panel.shutdown()
+
+
+def test_link_passes_link_request_and_drops_the_old_classification(qtbot, data_view, fake_link):
+    panel, runner, session, entry = data_view
+    assert panel.link_request() == {"params": PARAMS, "frames": None, "pixel_size_um": None,
+                                    "frame_interval_s": None}  # the whole movie, the file's calibration
+    panel.linking_panel.set_frame_range(5, 19)
+    panel.linking_panel.pixel_size.setValue(0.1)
+    request = panel.link_request()
+    assert request == {"params": PARAMS, "frames": (5, 20), "pixel_size_um": 0.1, "frame_interval_s": None}
+    entry.result, entry.model = object(), object()
+    with qtbot.waitSignals([session.file_changed, runner.stopped], timeout=10_000):
+        panel.link_button.click()
+    [(path, params, kwargs)] = fake_link
+    assert path == entry.path and {"params": params, **kwargs} == request
+    assert entry.result is None and entry.model is None
+    assert entry.tracks is entry.link_result.tracks and entry.tracks.pixel_size_um == 0.1
+    assert entry.linking == {**PARAMS.to_dict(), "pixel_size_um": 0.1}
+    assert panel.movie_view._tails is not None  # drawn from DataPanel's own file_changed
+    assert "2 tracks kept" in panel.linking_panel.summary.text()
+
+
+def test_remembered_calibration_is_never_applied_to_another_movie(qtbot, bulk_water, tmp_path):
+    from resandi_gui.panels.data_panel import DataPanel
+    from resandi_gui.session import KIND_MOVIE, Session, SessionFile
+    from resandi_gui.workers import JobRunner
+
+    session = Session()
+    panel = DataPanel(JobRunner(), session, Settings(linking=PARAMS.to_dict(), pixel_size_um=0.2,
+                                                      frame_interval_s=0.05))
+    qtbot.addWidget(panel)
+    lp = panel.linking_panel
+    try:
+        entry = session.add(SessionFile(bulk_water, KIND_MOVIE))  # no calibration in the file
+        panel.show_file(entry)
+        assert lp.calibration() == (None, None) and lp.pixel_size.text() == "unknown"
+        assert (panel.link_request()["pixel_size_um"], panel.link_request()["frame_interval_s"]) == (None, None)
+
+        lp.frame_interval.setValue(0.02)  # typed for this movie: remembered with it
+        assert entry.linking["frame_interval_s"] == 0.02 and "pixel_size_um" not in entry.linking
+        assert LinkingParams.from_dict({**PARAMS.to_dict(), **entry.linking}) == PARAMS  # not a parameter
+        calibrated = session.add(SessionFile(calibrated_tiff(tmp_path / "calibrated.tif"), KIND_MOVIE))
+        panel.show_file(calibrated)
+        assert lp.calibration() == pytest.approx((0.25, 0.1))  # the file's, not the other movie's
+        assert lp.pixel_size.minimum() > 0  # no "unknown" that Link would turn into the file's value
+        assert panel.link_request()["pixel_size_um"] is None  # the file's value applies
+        panel.show_file(entry)
+        assert lp.calibration() == (None, 0.02) and panel.link_request()["frame_interval_s"] == 0.02
+        assert panel.movie_view._frame_interval_s == 0.02
+    finally:
+        panel.shutdown()
+
+
+def test_editing_the_calibration_recalibrates_linked_tracks(data_view):
+    panel, _, session, entry = data_view
+    lp = panel.linking_panel
+    session.replace_tracks(entry, movie_tracks(0.1, 0.05))
+    assert lp.calibration() == (0.1, 0.05)  # the tracks' calibration is shown
+    before, tails = entry.tracks, panel.movie_view._tails
+    entry.result = object()
+    lp.pixel_size.setValue(0.2)
+    assert entry.tracks is not before and entry.tracks.table is before.table
+    assert (entry.tracks.pixel_size_um, entry.tracks.frame_interval_s) == (0.2, 0.05)
+    assert before.pixel_size_um == 0.1  # a copy: the old object is left alone
+    assert entry.result is None  # computed with the old calibration
+    assert entry.linking["pixel_size_um"] == 0.2 and panel.link_request()["pixel_size_um"] == 0.2
+    assert panel.movie_view._pixel_size_um == 0.2
+    assert panel.movie_view._tails is tails  # same positions: no redraw of the tails
+
+
+def test_file_changed_rebuilds_tails_only_for_new_tracks(data_view):
+    panel, _, session, entry = data_view
+    session.replace_tracks(entry, movie_tracks())
+    tails = panel.movie_view._tails
+    assert tails is not None  # without show_file: the panel follows file_changed itself
+    entry.result = object()
+    session.changed(entry)  # a classification only
+    assert panel.movie_view._tails is tails
+    session.replace_tracks(entry, movie_tracks())
+    assert panel.movie_view._tails is not tails
+
+
+def test_each_movie_keeps_its_reader_frame_range_and_levels(data_view, tmp_path):
+    panel, _, session, entry = data_view
+    view = panel.movie_view
+    reader = view.reader
+    panel.set_frame(42)
+    panel.linking_panel.set_frame_range(5, 20)
+    view.image_item.setLevels((10, 100))
+    other = session.add(tracks_only_entry(tmp_path))
+    panel.show_file(other)
+    assert view.reader is None and not reader._tif.filehandle.closed
+    panel.show_file(entry)
+    assert view.reader is reader  # not opened again
+    assert panel.current_frame == 42 and panel.linking_panel.frame_range() == (5, 21)
+    assert view.levels == (10, 100)
+    np.testing.assert_array_equal(view.current_image, reader.read(42))
+    session.remove(entry)
+    assert reader._tif.filehandle.closed and entry not in panel.views and panel.entry is None
+
+
+def test_shutdown_closes_every_movie(data_view):
+    panel, *_ = data_view
+    reader = panel.movie_view.reader
+    panel.shutdown()
+    assert reader._tif.filehandle.closed and not panel.views
+
+
+def test_minmass_takes_small_values_of_float_movies(data_view):
+    panel, *_ = data_view
+    box = panel.linking_panel.minmass
+    box.lineEdit().setText("0.0125")
+    box.interpretText()
+    assert panel.linking_params().minmass == 0.0125 and panel.entry.linking["minmass"] == 0.0125
+    box.setValue(0.05)
+    assert panel.linking_params().minmass == 0.05 and box.text() == "0.05"
+    box.setValue(300)
+    assert box.text() == "300"
+    assert "intensity units × px" in box.toolTip()

@@ -156,8 +156,9 @@ def test_export_writes_what_the_cli_writes(qtbot, window, tmp_path, untrained_mo
     wait_idle(qtbot, window)
     window.classify(window.session.files)
     wait_idle(qtbot, window)
-    written = window.export_results(tmp_path / "gui")
-    assert [p.name for p in written] == ["results.csv", "gradcam.csv", "windows.csv"]
+    window.export_results(tmp_path / "gui")
+    wait_idle(qtbot, window)
+    assert [p.name for p in window.last_export] == ["results.csv", "gradcam.csv", "windows.csv"]
     assert cli_main(["classify", str(path), "--model", str(untrained_model_dir), "--device", "cpu",
                      "--out", str(tmp_path / "cli"), "-q"]) == 0
     for name in ("results.csv", "gradcam.csv"):

@@ -45,3 +45,14 @@ def test_recent_files_most_recent_first_without_repeats(tmp_path):
     settings.add_recent(tmp_path / "5.csv")
     assert len(settings.recent_files) == MAX_RECENT_FILES
     assert settings.recent_files[0].endswith("5.csv") and settings.recent_files.count(settings.recent_files[0]) == 1
+
+
+def test_a_newer_apps_settings_file_is_not_overwritten(tmp_path):
+    path = tmp_path / "s.json"
+    newer = {"version": SETTINGS_VERSION + 1, "device": "cuda", "something_new": [1, 2]}
+    path.write_text(json.dumps(newer))
+    settings = load_settings(path)
+    assert settings.device == "cuda"  # what this version understands is used
+    settings.device = "cpu"
+    save_settings(settings, path)
+    assert json.loads(path.read_text()) == newer

@@ -4,11 +4,16 @@ A live preview runs trackpy's ``locate`` on the frame shown whenever the frame o
 a parameter changes, so the user sees what the parameters find before linking a
 whole movie. Previews run on their own private :class:`JobRunner`: they never
 wait behind, or block, a link or a classification on the app's shared runner.
+
+Each movie keeps its reader open while it is in the session (opening a TIFF
+parses its pages, on the UI thread), and its frame, frame range and brightness
+levels, so going back to a file finds it as it was left.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -25,6 +30,8 @@ if TYPE_CHECKING:
 
     from resandi_core.linking import LinkingParams
     from resandi_core.settings import Settings
+    from resandi_core.stacks import StackReader
+    from resandi_core.tracks import Tracks
 
 #: Quiet time after the last change before a preview starts, in ms: typing "120"
 #: or dragging the slider asks for one preview, not one per step.
@@ -94,6 +101,28 @@ class SpotPreview(QObject):
         self.runner.start("spot preview", job, on_finished=lambda spots: self.ready.emit(key, spots))
 
 
+@dataclass(eq=False)
+class FileView:
+    """How one file of the session was left in the Data view.
+
+    Attributes
+    ----------
+    reader : StackReader or None
+        The movie, open while the file is in the session (None: not a movie, or not read yet).
+    frame : int
+        The file's frame shown.
+    frames : (first, last) or None
+        Frames to link, both included, as left in the linking panel; None: not set yet.
+    levels : (low, high) or None
+        Brightness range of the movie; None: from its first frame shown.
+    """
+
+    reader: StackReader | None = None
+    frame: int = 0
+    frames: tuple[int, int] | None = None
+    levels: tuple[float, float] | None = None
+
+
 class DataPanel(QWidget):
     """Movie view and linking panel of the file shown.
 
@@ -103,7 +132,8 @@ class DataPanel(QWidget):
         The app's shared runner: linking runs there (its progress bar is the main window's).
     session : Session
     settings : Settings
-        Default linking parameters and calibration for files without their own.
+        Default linking parameters for movies without their own (never a calibration:
+        a movie has its own, or the one typed for it, or none).
 
     Signals
     -------
@@ -118,6 +148,9 @@ class DataPanel(QWidget):
         super().__init__(parent)
         self.runner, self.session, self.settings = runner, session, settings
         self.entry: SessionFile | None = None
+        #: Per file of the session: its open movie and how it was left (see FileView).
+        self.views: dict[SessionFile, FileView] = {}
+        self._shown_tracks: Tracks | None = None  # the entry's tracks as drawn
         #: Spots in the last preview shown (None before the first).
         self.preview_count: int | None = None
         #: The last preview's spots (``x, y`` in px, ``mass``, ...), None before the first.
@@ -143,7 +176,9 @@ class DataPanel(QWidget):
         self.linking_panel.calibration_edited.connect(self._apply_calibration)
         self.preview.ready.connect(self._on_preview)
         self.preview.failed.connect(self._on_preview_failed)
+        # Both handled here (the window need not call show_file on file_changed).
         session.file_changed.connect(self._on_file_changed)
+        session.file_removed.connect(self._on_file_removed)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -165,6 +200,22 @@ class DataPanel(QWidget):
         """The linking parameters as set in the panel."""
         return self.linking_panel.params()
 
+    def link_request(self) -> dict[str, Any]:
+        """What Link would link for the movie shown, as the arguments of ``iter_link``.
+
+        The Link button uses this very dict, so a movie classified without linking
+        first is linked exactly as Link would.
+
+        Returns
+        -------
+        dict
+            ``params``: LinkingParams; ``frames``: ``(first, last_exclusive)``, or None
+            for the whole movie; ``pixel_size_um``, ``frame_interval_s``: the
+            calibration the user typed for this movie where it differs from the
+            file's metadata, None where the file's metadata (or unknown) applies.
+        """
+        return self.linking_panel.link_request()
+
     def set_frame(self, frame: int) -> None:
         """Show the file's frame ``frame`` (0-based)."""
         self.movie_view.set_frame(frame)
@@ -174,42 +225,68 @@ class DataPanel(QWidget):
         self.movie_view.highlight_track(track_id)
 
     def shutdown(self) -> None:
-        """Stop the preview thread and close the movie (at quit; the shared runner is the window's)."""
+        """Stop the preview thread and close every movie (at quit; the shared runner is the window's)."""
         self.preview.shutdown()
-        self.movie_view.close_movie()
+        self.movie_view.clear()
+        self.entry, self._shown_tracks = None, None  # a later show_file opens its movie again
+        for view in self.views.values():
+            if view.reader is not None:
+                view.reader.close()
+        self.views.clear()
 
     def show_file(self, entry: SessionFile | None) -> None:
         """Show ``entry``: a movie with its linking, or a track file's tracks on a blank canvas.
 
-        Showing the file already shown only refreshes its tracks (frame and edits stay).
+        Showing the file already shown only redraws what changed (frame and edits stay).
         """
-        from resandi_core.stacks import StackError
-
-        if entry is not None and entry is self.entry and entry.kind == KIND_MOVIE and self.movie_view.reader:
+        if entry is not None and entry is self.entry:
             self._on_file_changed(entry)
             return
+        self._remember_view()
+        self._show(entry)
+
+    # -- showing a file --------------------------------------------------------------
+
+    def _remember_view(self) -> None:
+        """Keep how the file shown is left: its frame, frames to link and levels."""
+        view = self.views.get(self.entry) if self.entry is not None else None
+        if view is None:
+            return
+        view.frame = self.current_frame
+        if self.movie_view.reader is not None:
+            view.frames = (self.linking_panel.first_frame.value(), self.linking_panel.last_frame.value())
+            view.levels = self.movie_view.levels
+
+    def _show(self, entry: SessionFile | None) -> None:
+        from resandi_core.stacks import StackError, StackReader
+
         self.entry = entry
+        self._shown_tracks = entry.tracks if entry is not None else None
         self.preview.discard()
         self.preview_count, self.preview_spots, self.preview_frame, self.preview_params = None, None, None, None
+        view = self.views.setdefault(entry, FileView()) if entry is not None else None
         reader = None
         if entry is None:
-            self.movie_view.close_movie()
+            self.movie_view.clear()
             self.movie_view.show_note("No file open. Open a TIFF movie or a track table.")
         elif entry.kind == KIND_MOVIE:
             try:
-                reader = self.movie_view.open_movie(entry.path)
-            except StackError as exc:
-                self.movie_view.close_movie()
+                if view.reader is None:
+                    view.reader = StackReader(entry.path)
+                self.movie_view.show_movie(view.reader, view.frame, view.levels)
+                reader = view.reader
+            except StackError as exc:  # a failed open is not kept: the next show tries again
+                self.movie_view.clear()
                 self.movie_view.show_note(f"Cannot show this movie: {exc}")
         elif entry.tracks is not None and len(entry.tracks.table):
-            self.movie_view.show_tracks_only(entry.tracks)
+            self.movie_view.show_tracks_only(entry.tracks, view.frame)
             self.movie_view.show_note(
                 f"This file has tracks only, no movie: {entry.tracks.n_tracks} tracks on a blank canvas, "
                 f"positions in {entry.tracks.position_unit}.")
         else:
-            self.movie_view.close_movie()
+            self.movie_view.clear()
             self.movie_view.show_note("This file has no tracks to show.")
-        self.linking_panel.set_entry(entry, reader)
+        self.linking_panel.set_entry(entry, reader, view.frames if view is not None else None)
         if reader is not None:
             self.movie_view.set_tracks(entry.tracks)
             self.movie_view.set_spot_diameter(self.linking_params().diameter)
@@ -234,13 +311,29 @@ class DataPanel(QWidget):
     def _on_file_changed(self, entry: SessionFile) -> None:
         if entry is not self.entry:
             return  # a file in the background (e.g. a link that finished after the user moved on)
-        if entry.kind == KIND_MOVIE and self.movie_view.reader is not None:
-            self.movie_view.set_tracks(entry.tracks)
-            self.linking_panel.show_summary(entry.link_result)
-            self._show_spots()
-        elif entry.kind != KIND_MOVIE:
-            self.entry = None  # reload the tracks
-            self.show_file(entry)
+        # A classification alone changes nothing drawn here: tails are rebuilt (a sort
+        # of the whole table) only for new tracks.
+        tracks_changed = entry.tracks is not self._shown_tracks
+        self._shown_tracks = entry.tracks
+        if entry.kind != KIND_MOVIE:
+            if tracks_changed:
+                self._remember_view()
+                self._show(entry)  # the blank canvas spans the new tracks
+            return
+        if tracks_changed:
+            self.linking_panel.show_calibration()  # the new tracks' (a link, or a calibration dialog)
+            self._apply_calibration()
+            if self.movie_view.reader is not None:
+                self.movie_view.set_tracks(entry.tracks)
+        self.linking_panel.show_summary(entry.link_result)
+        self._show_spots()
+
+    def _on_file_removed(self, entry: SessionFile) -> None:
+        if entry is self.entry:
+            self._show(None)  # the window shows the next file; this one's reader closes now
+        view = self.views.pop(entry, None)
+        if view is not None and view.reader is not None:
+            view.reader.close()
 
     def _preview_key(self) -> tuple[int, int, tuple]:
         params = self.linking_params().to_dict()

@@ -4,6 +4,12 @@ Linking runs on the app's shared :class:`~resandi_gui.workers.JobRunner` (its
 progress bar and Cancel button belong to the main window); the result lands on
 the :class:`~resandi_gui.session.SessionFile` the job started from, whatever is
 shown by the time it finishes.
+
+Calibration: the boxes show the linked tracks' calibration when the movie has
+tracks, else what the user typed for this movie (kept in its ``linking`` dict
+under :data:`~.linking_form.CALIBRATION_KEYS`), else the file's metadata, else
+"unknown". Never another movie's: a calibration applied silently would give
+wrong MSDs and diffusion coefficients without anyone noticing.
 """
 
 from __future__ import annotations
@@ -11,7 +17,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
     QScrollArea, QSpinBox, QVBoxLayout, QWidget,
@@ -19,81 +24,15 @@ from PySide6.QtWidgets import (
 
 from ..session import KIND_MOVIE, Session, SessionFile
 from ..workers import JobRunner
+from .linking_form import (
+    CALIBRATION_KEYS, FloatSpinBox, OddSpinBox, explain, link_summary, recalibrated, same, show_calibration_value, spin,
+    typed_calibration,
+)
 
 if TYPE_CHECKING:
     from resandi_core.linking import LinkingParams, LinkResult
     from resandi_core.settings import Settings
     from resandi_core.stacks import StackReader
-
-# Tooltips in the words of someone at the microscope, with trackpy's name for each.
-TIPS = {
-    "diameter": "How wide a particle looks in the image, in pixels (trackpy: diameter).\n"
-                "An odd number a little larger than the spots. Too small cuts spots and pulls\n"
-                "positions to whole pixels; too large merges neighbouring particles.",
-    "minmass": "Least total brightness of a spot (sum of its smoothed pixel values; trackpy: minmass).\n"
-               "Raise it to ignore dim noise and out-of-focus particles, lower it if real\n"
-               "particles are missed. Watch the spot count under the movie as you change it.",
-    "invert": "Tick when particles look darker than the background (e.g. beads in bright-field).\n"
-              "Leave unticked for fluorescence, where particles are bright.",
-    "search_range": "Farthest a particle can move between two consecutive frames, in pixels.\n"
-                    "Too small breaks tracks into pieces; too large makes linking slow and\n"
-                    "may swap identities in crowded fields.",
-    "memory": "Frames a particle may vanish (blinking, leaving focus) and still keep its track.\n"
-              "0: every gap starts a new track.",
-    "min_length": "Tracks with fewer detections than this are dropped (trackpy: filter_stubs).\n"
-                  "Short tracks carry too few steps to say how a particle moves.",
-    "subtract_drift": "Remove the motion all particles share (stage drift, flow), measured from\n"
-                      "the tracks themselves. The raw positions are kept as x_raw, y_raw.",
-    "drift_smoothing": "Frames over which the measured drift is averaged before it is subtracted;\n"
-                       "0: no smoothing.",
-    "frames": "Frames to link, counted from 0, both ends included.\n"
-              "Link a short stretch first to check the parameters, then the whole movie.",
-    "pixel_size_um": "Size of one camera pixel in the sample, in µm (read from the file when it says).\n"
-                     "Positions stay in pixels; this calibrates the scale bar, MSD and diffusion\n"
-                     "coefficients. 'unknown' if you do not know it.",
-    "frame_interval_s": "Time between two frames, in seconds (1 / frame rate; read from the file\n"
-                        "when it says). 'unknown' if you do not know it.",
-}
-
-
-def _same(value: float | None, file_value: float | None, decimals: int) -> bool:
-    """Whether a spin box's ``value`` is ``file_value`` up to the box's rounding."""
-    if value is None or file_value is None:
-        return value is file_value
-    return abs(value - file_value) <= 0.51 * 10.0 ** -decimals
-
-
-class OddSpinBox(QSpinBox):
-    """A spin box that accepts odd numbers only (trackpy's feature diameter)."""
-
-    def validate(self, text: str, pos: int) -> object:
-        state = super().validate(text, pos)
-        state = state[0] if isinstance(state, tuple) else state
-        try:
-            even = int(self.valueFromText(text)) % 2 == 0
-        except ValueError:
-            even = False
-        if state == QValidator.State.Acceptable and even:
-            return QValidator.State.Intermediate  # may still become odd ("1" -> "11")
-        return state
-
-    def fixup(self, text: str) -> str:
-        try:
-            value = int(self.valueFromText(text))
-        except ValueError:
-            return text
-        return self.textFromValue(value + 1 if value % 2 == 0 else value)
-
-
-def _spin(widget: QSpinBox | QDoubleSpinBox, low: float, high: float, step: float, suffix: str = "",
-          decimals: int | None = None) -> Any:
-    if decimals is not None:
-        widget.setDecimals(decimals)
-    widget.setRange(low, high)
-    widget.setSingleStep(step)
-    widget.setSuffix(suffix)
-    widget.setKeyboardTracking(False)  # typing "120" is one change, not three
-    return widget
 
 
 class LinkingPanel(QWidget):
@@ -115,28 +54,26 @@ class LinkingPanel(QWidget):
         super().__init__(parent)
         self.runner, self.session, self.settings = runner, session, settings
         self.entry: SessionFile | None = None
-        self._reader_calibration: tuple[float | None, float | None] = (None, None)
+        self._file_calibration: tuple[float | None, float | None] = (None, None)  # the movie's metadata
         self._hidden: dict[str, Any] = {}  # LinkingParams fields without a widget (kept as given)
         self._filling = False
         self._has_movie = False
-        self._busy = runner.busy  # from busy_changed: `runner.busy` lags behind the signal
 
-        self.diameter = _spin(OddSpinBox(), 3, 201, 2, " px")
-        self.minmass = _spin(QDoubleSpinBox(), 0, 1e9, 10, decimals=1)
+        self.diameter = spin(OddSpinBox(), 3, 201, 2, " px")
+        # Six decimals: float movies need minmass values such as 0.05 (shown without padding zeros).
+        self.minmass = spin(FloatSpinBox(), 0, 1e9, 10, decimals=6)
         self.invert = QCheckBox("Dark particles on bright background")
-        self.search_range = _spin(QDoubleSpinBox(), 0.1, 1000, 0.5, " px", decimals=1)
-        self.memory = _spin(QSpinBox(), 0, 1000, 1, " frames")
-        self.min_length = _spin(QSpinBox(), 1, 1_000_000, 1, " frames")
+        self.search_range = spin(QDoubleSpinBox(), 0.1, 1000, 0.5, " px", decimals=1)
+        self.memory = spin(QSpinBox(), 0, 1000, 1, " frames")
+        self.min_length = spin(QSpinBox(), 1, 1_000_000, 1, " frames")
         self.subtract_drift = QCheckBox("Subtract drift")
-        self.drift_smoothing = _spin(QSpinBox(), 0, 10_000, 1, " frames")
-        self.first_frame = _spin(QSpinBox(), 0, 0, 1)
-        self.last_frame = _spin(QSpinBox(), 0, 0, 1)
+        self.drift_smoothing = spin(QSpinBox(), 0, 10_000, 1, " frames")
+        self.first_frame = spin(QSpinBox(), 0, 0, 1)
+        self.last_frame = spin(QSpinBox(), 0, 0, 1)
         self.all_frames = QPushButton("All")
         self.all_frames.setToolTip("Link the whole movie.")
-        self.pixel_size = _spin(QDoubleSpinBox(), 0, 1000, 0.01, " µm", decimals=4)
-        self.frame_interval = _spin(QDoubleSpinBox(), 0, 3600, 0.001, " s", decimals=5)
-        for spin in (self.pixel_size, self.frame_interval):
-            spin.setSpecialValueText("unknown")  # 0 means "not known", never a real value
+        self.pixel_size = spin(QDoubleSpinBox(), 0, 1000, 0.01, " µm", decimals=4)
+        self.frame_interval = spin(QDoubleSpinBox(), 0, 3600, 0.001, " s", decimals=5)
 
         spots = QFormLayout()
         spots.addRow("Spot diameter", self.diameter)
@@ -160,14 +97,7 @@ class LinkingPanel(QWidget):
                 (self.subtract_drift, "subtract_drift"), (self.drift_smoothing, "drift_smoothing"),
                 (self.first_frame, "frames"), (self.last_frame, "frames"),
                 (self.pixel_size, "pixel_size_um"), (self.frame_interval, "frame_interval_s")]
-        for widget, key in tips:
-            widget.setToolTip(TIPS[key])
-        for form in (spots, links, movie):  # the labels explain too, not only the fields
-            for row in range(form.rowCount()):
-                label, field = (form.itemAt(row, role) for role in (QFormLayout.ItemRole.LabelRole,
-                                                                     QFormLayout.ItemRole.FieldRole))
-                if label is not None and field is not None and field.widget() is not None:
-                    label.widget().setToolTip(field.widget().toolTip())
+        explain(tips, (spots, links, movie))
 
         self.note = QLabel()
         self.note.setWordWrap(True)
@@ -200,13 +130,13 @@ class LinkingPanel(QWidget):
         outer.addWidget(scroll)
         self.setMinimumWidth(body.sizeHint().width() + 20)
 
-        for spin in (self.diameter, self.minmass, self.search_range, self.memory, self.min_length,
-                     self.drift_smoothing):
-            spin.valueChanged.connect(self._on_params_edited)
+        for box in (self.diameter, self.minmass, self.search_range, self.memory, self.min_length,
+                    self.drift_smoothing):
+            box.valueChanged.connect(self._on_params_edited)
         for box in (self.invert, self.subtract_drift):
             box.toggled.connect(self._on_params_edited)
-        for spin in (self.pixel_size, self.frame_interval):
-            spin.valueChanged.connect(self._on_calibration_edited)
+        for box in (self.pixel_size, self.frame_interval):
+            box.valueChanged.connect(self._on_calibration_edited)
         self.first_frame.valueChanged.connect(self.last_frame.setMinimum)
         self.last_frame.valueChanged.connect(self.first_frame.setMaximum)
         self.all_frames.clicked.connect(lambda: self.set_frame_range(0, self.last_frame.maximum()))
@@ -258,33 +188,101 @@ class LinkingPanel(QWidget):
         self.first_frame.setValue(first)
 
     def calibration(self) -> tuple[float | None, float | None]:
-        """Pixel size (µm) and frame interval (s), None where unknown."""
+        """Pixel size (µm) and frame interval (s) as shown, None where unknown."""
         return self.pixel_size.value() or None, self.frame_interval.value() or None
+
+    def calibration_overrides(self) -> tuple[float | None, float | None]:
+        """The calibration shown where it differs from the file's metadata, else None.
+
+        What Link passes to ``iter_link``, so the link result says "from the file"
+        where that is true; None where the file's value (or unknown) applies.
+        """
+        return tuple(  # type: ignore[return-value]
+            None if same(value, file_value, box.decimals()) else value
+            for value, file_value, box in zip(self.calibration(), self._file_calibration,
+                                              (self.pixel_size, self.frame_interval))
+        )
+
+    def show_calibration(self) -> None:
+        """Fill the calibration boxes for the entry shown (no ``calibration_edited``).
+
+        The tracks' calibration when it has tracks (the one their MSDs use), else
+        the one typed for this movie, else the file's; never a default of the app.
+        """
+        entry, file_values = self.entry, self._file_calibration
+        if entry is not None and entry.tracks is not None:
+            values = (entry.tracks.pixel_size_um, entry.tracks.frame_interval_s)
+        elif entry is not None and entry.kind == KIND_MOVIE:
+            typed = typed_calibration(entry.linking)
+            values = tuple(t if t is not None else f for t, f in zip(typed, file_values))
+        else:
+            values = (None, None)
+        self._filling = True
+        try:
+            for box, value, file_value in zip((self.pixel_size, self.frame_interval), values, file_values):
+                show_calibration_value(box, value, file_value)
+        finally:
+            self._filling = False
 
     def _on_params_edited(self) -> None:
         if self._filling:
             return
         values = self.params().to_dict()
         if self.entry is not None:
-            self.entry.linking = values  # each movie remembers its own parameters
+            # Each movie remembers its own parameters (and keeps its typed calibration).
+            self.entry.linking = {**self.entry.linking, **values}
         self.params_edited.emit(values)
 
     def _on_calibration_edited(self) -> None:
-        if not self._filling:
-            self.calibration_edited.emit()
+        if self._filling:
+            return
+        entry = self.entry
+        if entry is not None and entry.kind == KIND_MOVIE:
+            overrides = dict(zip(CALIBRATION_KEYS, self.calibration_overrides()))
+            linking = {k: v for k, v in entry.linking.items() if k not in CALIBRATION_KEYS}
+            entry.linking = {**linking, **{k: v for k, v in overrides.items() if v is not None}}
+            self._recalibrate_tracks(entry)
+        self.calibration_edited.emit()
+
+    def _recalibrate_tracks(self, entry: SessionFile) -> None:
+        """Give linked tracks the calibration now shown, as a new link would.
+
+        Their positions are in px, so only the attributes change; the tracks are
+        replaced (not edited in place) so that the classification computed with the
+        old calibration is dropped and the views see the change.
+        """
+        tracks = entry.tracks
+        if tracks is None or tracks.position_unit != "px":
+            return
+        overrides = self.calibration_overrides()
+        # What a new link would give them: the user's calibration, else the file's.
+        used = tuple(o if o is not None else f for o, f in zip(overrides, self._file_calibration))
+        if used == (tracks.pixel_size_um, tracks.frame_interval_s):
+            return
+        self.session.replace_tracks(entry, *recalibrated(tracks, entry.link_result, used, overrides))
 
     # -- the file shown --------------------------------------------------------------
 
-    def set_entry(self, entry: SessionFile | None, reader: StackReader | None) -> None:
-        """Fill the panel for ``entry``; ``reader`` is its open movie (None: no movie)."""
+    def set_entry(self, entry: SessionFile | None, reader: StackReader | None,
+                  frames: tuple[int, int] | None = None) -> None:
+        """Fill the panel for ``entry``.
+
+        Parameters
+        ----------
+        entry : SessionFile or None
+        reader : StackReader or None
+            Its open movie (None: no movie).
+        frames : (first, last) or None
+            Frames to link, both included, as the user left them; None: all.
+        """
+        from resandi_core.errors import ResandiError
         from resandi_core.linking import LinkingParams
 
-        from resandi_core.errors import ResandiError
-
         self.entry = entry
-        stored = (entry.linking if entry is not None and entry.linking else None) or self.settings.linking
+        # The movie's own parameters over the user's defaults (from_dict ignores other keys).
+        stored = {**(self.settings.linking or {}), **(entry.linking if entry is not None else {})}
         try:
-            params = LinkingParams.from_dict(stored or {})
+            params = LinkingParams.from_dict(stored)
             params.check()
             self.set_params(params)
         except (TypeError, ValueError, ResandiError):  # a hand-edited settings file must not stop the view
@@ -294,16 +292,12 @@ class LinkingPanel(QWidget):
             last = reader.n_file_frames - 1 if reader is not None else 0
             self.first_frame.setRange(0, last)
             self.last_frame.setRange(0, last)
-            self.set_frame_range(0, last)
-            self._reader_calibration = (reader.pixel_size_um, reader.frame_interval_s) if reader else (None, None)
-            tracks = entry.tracks if entry is not None else None
-            # The file's own calibration first, then the user's defaults.
-            self.pixel_size.setValue(self._reader_calibration[0] or (tracks and tracks.pixel_size_um)
-                                     or self.settings.pixel_size_um or 0)
-            self.frame_interval.setValue(self._reader_calibration[1] or (tracks and tracks.frame_interval_s)
-                                         or self.settings.frame_interval_s or 0)
+            first, last_wanted = frames if frames is not None else (0, last)
+            self.set_frame_range(max(0, min(first, last)), max(0, min(last_wanted, last)))
         finally:
             self._filling = False
+        self._file_calibration = (reader.pixel_size_um, reader.frame_interval_s) if reader else (None, None)
+        self.show_calibration()
         if entry is None:
             self.note.setText("Open a TIFF movie to find and link its particles.")
         elif entry.kind != KIND_MOVIE:
@@ -321,51 +315,56 @@ class LinkingPanel(QWidget):
     def _update_enabled(self) -> None:
         for child in self.findChildren(QGroupBox):
             child.setEnabled(self._has_movie)
-        self.link_button.setEnabled(self._has_movie and not self._busy)
+        self.link_button.setEnabled(self._has_movie and not self.runner.busy)
 
-    def _on_busy_changed(self, busy: bool) -> None:
-        self._busy = busy
+    def _on_busy_changed(self, _busy: bool) -> None:
+        # JobRunner sets `busy` before it emits busy_changed (both ways), so the
+        # property is up to date here and is the one source of truth.
         self._update_enabled()
 
     def show_summary(self, result: LinkResult | None) -> None:
         """A few lines about the last link of the file shown (or nothing)."""
-        if result is None:
-            self.summary.setText("")
-            return
-        lengths = result.tracks.table.groupby("track_id").size()
-        self.summary.setText(
-            f"<b>Last link</b>: {result.n_tracks_kept} tracks kept of {result.n_tracks_linked} linked "
-            f"(≥ {result.params.min_length} detections)<br>"
-            f"{result.n_features} spots found in {result.n_frames} frames, "
-            f"{result.tracks.n_detections} in kept tracks<br>"
-            f"median track length {int(lengths.median()) if len(lengths) else 0} frames; "
-            f"took {result.elapsed_s:.1f} s")
+        self.summary.setText(link_summary(result) if result is not None else "")
 
     # -- linking ---------------------------------------------------------------------
+
+    def link_request(self) -> dict[str, Any]:
+        """What Link would link for the movie shown, as the arguments of ``iter_link``.
+
+        Returns
+        -------
+        dict
+            ``params`` (LinkingParams); ``frames``: ``(first, last_exclusive)``, or
+            None for the whole movie; ``pixel_size_um`` and ``frame_interval_s``:
+            the calibration the user typed where it differs from the file's
+            metadata, None where the file's (or unknown) applies.
+        """
+        first, stop = self.frame_range()
+        whole = first == 0 and stop == self.last_frame.maximum() + 1
+        pixel_size, interval = self.calibration_overrides()
+        return {"params": self.params(), "frames": None if whole else (first, stop),
+                "pixel_size_um": pixel_size, "frame_interval_s": interval}
 
     def link(self) -> None:
         """Start linking the shown movie on the shared runner."""
         from resandi_core.linking import iter_link
 
         entry = self.entry
-        if entry is None or entry.kind != KIND_MOVIE or self._busy:
+        if entry is None or entry.kind != KIND_MOVIE or not self._has_movie or self.runner.busy:
             return
-        params, frames = self.params(), self.frame_range()
-        pixel_size, interval = self.calibration()
-        # Pass only what differs from the file, so the result says "from the file" where true.
-        file_pixel, file_interval = self._reader_calibration
-        pixel_size = None if _same(pixel_size, file_pixel, self.pixel_size.decimals()) else pixel_size
-        interval = None if _same(interval, file_interval, self.frame_interval.decimals()) else interval
-        path = entry.path
+        request = self.link_request()
+        params, path = request["params"], entry.path
+        used = {**params.to_dict(), **{k: request[k] for k in CALIBRATION_KEYS if request[k] is not None}}
 
         def finished(result: LinkResult) -> None:
-            entry.tracks, entry.link_result, entry.linking = result.tracks, result, params.to_dict()
-            if self.entry is entry:
-                self.show_summary(result)
-            self.session.changed(entry)
+            entry.linking = used
+            # New tracks: the old classification goes with the old ones (its track ids
+            # would otherwise be joined to the new tracks). Emits file_changed.
+            self.session.replace_tracks(entry, result.tracks, result)
 
         self.runner.start(
             f"Linking {entry.name}",
-            lambda: iter_link(path, params, frames=frames, pixel_size_um=pixel_size, frame_interval_s=interval),
+            lambda: iter_link(path, params, frames=request["frames"], pixel_size_um=request["pixel_size_um"],
+                              frame_interval_s=request["frame_interval_s"]),
             on_finished=finished,
         )

@@ -3,12 +3,13 @@
 Frames are read one at a time through :class:`~resandi_core.stacks.StackReader`
 when the frame slider moves, so a movie of any length costs one frame of memory.
 Tracks are drawn as a few curve items (one per colour), not one item per track,
-so thousands of tracks scrub smoothly.
+so thousands of tracks scrub smoothly. The view shows readers it is given and
+never closes them: the Data view keeps one open per movie, so switching files
+does not reopen (and re-parse) a TIFF on the UI thread.
 """
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,75 +17,15 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
 
+from .track_overlay import HIGHLIGHT_COLOUR, PREVIEW_COLOUR, TAIL_FRAMES, TRACK_COLOURS, TrackTails, nice_length
+
 if TYPE_CHECKING:
     import pandas as pd
 
     from resandi_core.stacks import StackReader
     from resandi_core.tracks import Tracks
 
-#: Frames of history drawn behind each particle.
-TAIL_FRAMES = 30
-#: Track colours (Tableau 10): distinct on grey bright-field and dark fluorescence images.
-TRACK_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                 "#8c564b", "#e377c2", "#bcbd22", "#17becf", "#f4e04d"]
-PREVIEW_COLOUR = "#ff3030"
-HIGHLIGHT_COLOUR = "#ffff00"
-
-
-class TrackTails:
-    """A track table arranged for drawing tails quickly at any frame.
-
-    Rows are sorted by colour, then track, then frame, so the rows of one colour
-    form one slice and each track's rows are consecutive within it: a frame's
-    tails are a boolean mask per slice, with no per-track loop.
-
-    Parameters
-    ----------
-    table : DataFrame
-        ``track_id, frame, x, y`` (x, y in the display's units).
-    n_colours : int
-    """
-
-    def __init__(self, table: pd.DataFrame, n_colours: int = len(TRACK_COLOURS)) -> None:
-        import pandas as pd
-
-        codes, self.track_ids = pd.factorize(table["track_id"], sort=True)
-        frame = table["frame"].to_numpy(np.int64)
-        # Neighbouring particles get consecutive ids from trackpy, hence different colours.
-        colour = codes % n_colours
-        order = np.lexsort((frame, codes, colour))
-        self.code, self.frame, self.colour = codes[order], frame[order], colour[order]
-        self.x = table["x"].to_numpy(float)[order]
-        self.y = table["y"].to_numpy(float)[order]
-        last = pd.Series(frame).groupby(codes).transform("max").to_numpy()
-        self.last = last[order]
-        self.bounds = np.searchsorted(self.colour, np.arange(n_colours + 1))
-
-    def tails(self, frame: int, tail: int = TAIL_FRAMES) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Per colour: ``(x, y, connect)`` of the tracks alive at ``frame``, last ``tail`` frames.
-
-        ``connect[i]`` joins point i to i + 1 (same track), as pyqtgraph expects.
-        """
-        out = []
-        for a, b in zip(self.bounds[:-1], self.bounds[1:]):
-            f = self.frame[a:b]
-            keep = (f <= frame) & (f >= frame - tail) & (self.last[a:b] >= frame)
-            code = self.code[a:b][keep]
-            connect = np.zeros(len(code), dtype=bool)
-            connect[:-1] = code[:-1] == code[1:]
-            out.append((self.x[a:b][keep], self.y[a:b][keep], connect))
-        return out
-
-    def at(self, frame: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``x, y, colour index`` of the detections in ``frame``."""
-        keep = self.frame == frame
-        return self.x[keep], self.y[keep], self.colour[keep]
-
-
-def nice_length(approx: float) -> float:
-    """1, 2 or 5 times a power of ten, at most ``approx`` (for a scale bar)."""
-    power = 10 ** math.floor(math.log10(approx))
-    return max(m * power for m in (1, 2, 5) if m * power <= approx)
+__all__ = ["MovieView", "TrackTails", "nice_length"]
 
 
 class MovieView(QWidget):
@@ -108,6 +49,7 @@ class MovieView(QWidget):
         self.tail_frames = TAIL_FRAMES
         self._tails: TrackTails | None = None
         self._table: pd.DataFrame | None = None  # track_id, frame, x, y as drawn
+        self._drawn_from: tuple[Any, bool] | None = None  # (tracks.table, on a movie) behind _tails
         self._offset = 0.5  # px: pixel centres for a movie; 0 on a blank canvas
         self._levels_set = False
         self._pixel_size_um: float | None = None
@@ -180,31 +122,38 @@ class MovieView(QWidget):
         """The frame shown, shape ``(height, width)``; None on a blank canvas."""
         return self._image
 
-    def open_movie(self, path: Any) -> StackReader:
-        """Show a movie from its first frame; returns the reader (owned by this view).
+    def show_movie(self, reader: StackReader, frame: int = 0, levels: tuple[float, float] | None = None) -> None:
+        """Show an open movie at ``frame``; the caller owns ``reader`` (and closes it).
 
-        Raises
-        ------
-        StackError
-            When the file cannot be read as a movie (the caller shows the message).
+        ``levels``: the brightness range the user left for this movie; None sets it
+        from the frame shown.
         """
-        from resandi_core.stacks import StackReader
-
-        self.close_movie()
-        self.reader = StackReader(path)
+        self.clear()
+        self.reader = reader
         self.histogram.show()
         self._offset = 0.5
-        self._levels_set = False
+        self._levels_set = levels is not None
+        if levels is not None:
+            self.image_item.setLevels(levels, update=False)  # setImage(autoLevels=False) keeps them
         self._set_units("px")
-        self._set_range(0, self.reader.n_file_frames - 1)
-        self._show_frame(0)
-        return self.reader
+        self._set_range(0, reader.n_file_frames - 1)
+        frame = max(0, min(int(frame), reader.n_file_frames - 1))
+        self._set_value(frame)
+        self._show_frame(frame)
+        if levels is not None:
+            self.plot.autoRange(padding=0.02)  # _show_frame fits the view only when it sets levels
 
-    def close_movie(self) -> None:
-        """Close the file and clear the image and overlays."""
-        if self.reader is not None:
-            self.reader.close()
-            self.reader = None
+    @property
+    def levels(self) -> tuple[float, float] | None:
+        """The brightness range shown (the histogram's bars); None without a movie."""
+        if self.reader is None or self._image is None:
+            return None
+        low, high = self.image_item.getLevels()
+        return float(low), float(high)
+
+    def clear(self) -> None:
+        """Forget the movie (without closing its reader) and clear the image and overlays."""
+        self.reader = None
         self._image = None
         self.image_item.clear()
         self.histogram.hide()  # it would show the last movie's histogram
@@ -212,13 +161,18 @@ class MovieView(QWidget):
         self.set_spots(None)
         self.show_note("")
 
-    def show_tracks_only(self, tracks: Tracks) -> None:
-        """A blank canvas spanning the tracks, for files that hold tracks but no movie."""
-        self.close_movie()
+    def show_tracks_only(self, tracks: Tracks, frame: int | None = None) -> None:
+        """A blank canvas spanning the tracks, for files that hold tracks but no movie.
+
+        ``frame``: the frame to show (clipped to the tracks'); None: their first.
+        """
+        self.clear()
         self._offset = 0.0
         self._set_units(tracks.position_unit)
         frames = tracks.table["frame"]
         self._set_range(int(frames.min()), int(frames.max()))
+        if frame is not None:
+            self._set_value(max(int(frames.min()), min(int(frame), int(frames.max()))))
         self.set_tracks(tracks)
         x, y = tracks.table["x"], tracks.table["y"]
         self.plot.setRange(xRange=(x.min(), x.max()), yRange=(y.min(), y.max()))
@@ -247,7 +201,16 @@ class MovieView(QWidget):
         self._update_label()
 
     def set_tracks(self, tracks: Tracks | None) -> None:
-        """Tracks to draw as tails (and, on a movie, as spots of the frame), or None."""
+        """Tracks to draw as tails (and, on a movie, as spots of the frame), or None.
+
+        Tracks with the very table already drawn (e.g. the same tracks recalibrated)
+        keep their tails and highlight: sorting a large table again would stall the UI.
+        """
+        source = (tracks.table, self.reader is not None) if tracks is not None and len(tracks.table) else None
+        if source is not None and self._drawn_from is not None and source[0] is self._drawn_from[0] \
+                and source[1] == self._drawn_from[1]:
+            return
+        self._drawn_from = source
         table = None
         if tracks is not None and len(tracks.table):
             table = tracks.table
@@ -277,11 +240,7 @@ class MovieView(QWidget):
     def set_frame(self, frame: int) -> None:
         """Show the file's frame ``frame`` (clipped to the movie)."""
         frame = max(self.slider.minimum(), min(int(frame), self.slider.maximum()))
-        for control in (self.slider, self.spin):
-            if control.value() != frame:
-                control.blockSignals(True)
-                control.setValue(frame)
-                control.blockSignals(False)
+        self._set_value(frame)
         self._show_frame(frame)
         self.frame_changed.emit(frame)
 
@@ -290,6 +249,13 @@ class MovieView(QWidget):
             control.blockSignals(True)
             control.setRange(first, last)
             control.setValue(first)
+            control.blockSignals(False)
+
+    def _set_value(self, frame: int) -> None:
+        """Move the slider and spin box to ``frame`` without ``frame_changed``."""
+        for control in (self.slider, self.spin):
+            control.blockSignals(True)
+            control.setValue(frame)
             control.blockSignals(False)
 
     def _show_frame(self, frame: int) -> None:

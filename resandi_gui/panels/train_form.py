@@ -10,9 +10,7 @@ that building the form does not delay the window's start.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -29,12 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from resandi_core.devices import DEVICE_CHOICES
+from resandi_core.train_config import TrainConfig
+
 from .training_fields import FloatEdit, FolderField, OptionalFloatSpin, OptionalIntSpin
 
-if TYPE_CHECKING:
-    from resandi_core.train_config import TrainConfig
-
-DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 AUGMENTATIONS = (("none", "none"), ("random", "random copies"), ("targeted", "Grad-CAM targeted"))
 
@@ -54,7 +51,6 @@ class TrainForm(QGroupBox):
     def __init__(self, default_model: str | None, parent: QWidget | None = None) -> None:
         super().__init__("2 · Train a model", parent)
         self.workspace = Path.home()
-        self._defaults_loaded = False
         self.data_folder = FolderField("training data set (from Generate)")
         self.val_folder = FolderField("optional: else a share of the training set")
         self.out_folder = FolderField("run folder: checkpoint, history, model")
@@ -104,7 +100,7 @@ class TrainForm(QGroupBox):
         self.bn_batches.setToolTip("Recompute the BatchNorm statistics of the kept weights over this many batches.")
         self.device = QComboBox()
         self.device.setEditable(True)  # cuda:1 and the like
-        self.device.addItems(DEVICES)
+        self.device.addItems(DEVICE_CHOICES)
         self.fine_tune = QCheckBox("Fine-tune from the bundled model" + (f" ({default_model})" if default_model else ""))
         self.fine_tune.setEnabled(default_model is not None)
         if default_model is None:
@@ -159,29 +155,13 @@ class TrainForm(QGroupBox):
         for button in (self.train_button, self.resume_button, self.cancel_button):
             buttons.addWidget(button)
         layout.addLayout(buttons)
-        self.ensure_defaults()
+        self.apply_config(TrainConfig())  # the paper's recipe
 
     @staticmethod
     def _heading(text: str) -> QLabel:
         label = QLabel(f"<b>{text}</b>")
         label.setContentsMargins(0, 6, 0, 0)
         return label
-
-    # -- defaults ---------------------------------------------------------------------------
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
-        self.ensure_defaults()
-        super().showEvent(event)
-
-    def ensure_defaults(self) -> None:
-        """Fill the recipe from ``TrainConfig()`` once."""
-        if self._defaults_loaded:
-            return
-        from resandi_core.train_config import TrainConfig
-
-        device = self.device.currentText()  # set from the settings before the defaults arrive
-        self.apply_config(TrainConfig())
-        self.device.setCurrentText(device)
-        self._defaults_loaded = True
 
     def apply_config(self, config: TrainConfig) -> None:
         """Show ``config`` in the fields."""
@@ -218,8 +198,6 @@ class TrainForm(QGroupBox):
         ValueError
             A number field that does not hold a number.
         """
-        self.ensure_defaults()
-        from resandi_core.train_config import TrainConfig
 
         augment = next(key for key, radio in self.augment_radios.items() if radio.isChecked())
         try:

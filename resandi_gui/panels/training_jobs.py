@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..widgets.job_progress import format_duration
+from resandi_core.progress import format_duration
 
 if TYPE_CHECKING:
     from resandi_core.evaluate import Evaluation
