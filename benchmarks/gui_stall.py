@@ -7,7 +7,8 @@ two ticks longer than the interval is time the UI thread could not react. The
 script records the gaps while (1) nothing runs (baseline, same run), (2) the
 window classifies a file of ``--tracks`` random-walk tracks of 1000 points
 through its job runner (the bundled model), (3) the runner trains a tiny model
-on a freshly generated data set. Before (2), the window's start-up warm-up
+on a freshly generated data set, once in a worker thread and once in a child
+process (what the Training tab does, because checkpoint writes hold the GIL). Before (2), the window's start-up warm-up
 (torch and trackpy imported in a background thread, as ``resandi-gui`` does half
 a second after the window appears) is metered on its own row. It prints the longest stall and the 99th
 percentile of each, against the target of no stall over 100 ms. The result
@@ -142,15 +143,23 @@ def main() -> int:
 
     data = run_job(iter_generate(workdir / "data", DatasetSpec(n_per_class=32, seed=0, fixed_length=200), workers=1))
     config = TrainConfig(max_epochs=2, batch_size=32, steps_per_epoch=args.train_steps // 2, device="cpu")
-    window.runner.start("train", lambda: iter_train(data, workdir / "run", config))
+    from resandi_gui.process_job import run_in_process
+
+    window.runner.start("train", lambda: iter_train(data, workdir / "run-thread", config))
     stats, landing = run_until_idle(app, window, meter)
-    rows.append((f"train {args.train_steps} steps", stats, landing))
+    rows.append((f"train {args.train_steps} steps, thread", stats, landing))
+    # What the Training tab does: the same generator in a child process.
+    window.runner.start("train", lambda: run_in_process("resandi_core.train.iter_train", data,
+                                                        workdir / "run-process", config))
+    stats, landing = run_until_idle(app, window, meter)
+    rows.append((f"train {args.train_steps} steps, process", stats, landing))
 
     print(f"{'while':<32} {'ticks':>6} {'max stall ms':>13} {'p99 ms':>8} {'>100 ms':>8} {'landing ms':>11}")
     for name, s, landing in rows:
         print(f"{name:<32} {s['ticks']:>6} {s['max_ms']:>13.1f} {s['p99_ms']:>8.1f} {s['over_100ms']:>8} {landing:>11.1f}")
-    worst = max(s["max_ms"] for _, s, _ in rows[2:])
-    print(f"longest stall while a job ran: {worst:.1f} ms ({'meets' if worst <= TARGET_MS else 'MISSES'} the "
+    app_rows = [rows[2], rows[4]]  # what the app runs: classify in a thread, training in a process
+    worst = max(s["max_ms"] for _, s, _ in app_rows)
+    print(f"longest stall while the app's jobs ran: {worst:.1f} ms ({'meets' if worst <= TARGET_MS else 'MISSES'} the "
           f"{TARGET_MS:.0f} ms target); idle baseline {rows[0][1]['max_ms']:.1f} ms")
     window.close()
     return 0

@@ -31,6 +31,8 @@ def describe_failure(exc: BaseException) -> JobFailure:
     from resandi_core.errors import ResandiError
 
     details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    if getattr(exc, "details", None):  # raised again from a background process: its traceback
+        details += "\nIn the background process:\n" + exc.details
     if isinstance(exc, ResandiError):
         return JobFailure(str(exc), details, True)
     return JobFailure(f"{type(exc).__name__}: {exc}", details, False)

@@ -290,9 +290,11 @@ class TrainingPanel(QWidget):
         self.results.start_run(config.max_epochs, str(out / "history.csv") if resume else None)
 
         def factory():
-            from resandi_core.train import iter_train
+            # A child process: checkpoint writes hold the GIL for 100-200 ms, which in a
+            # thread would stall the window (benchmarks/gui_stall.py).
+            from ..process_job import run_in_process
 
-            return iter_train(data, out, config, val_dir=val, resume=resume)
+            return run_in_process("resandi_core.train.iter_train", data, out, config, val_dir=val, resume=resume)
 
         def finished(path: Path) -> None:
             self.model_dir = Path(path)
@@ -304,6 +306,9 @@ class TrainingPanel(QWidget):
                       "Evaluate them, or use the model.")
 
         def cancelled() -> None:
+            # The child process may have finished another epoch before it saw the cancel:
+            # show what the checkpoint holds, not what had arrived.
+            self.curves.load_history(out / "history.csv")
             self._say(f"Stopped; the checkpoint in {out} keeps the exact place. Resume continues it.")
 
         self._start("train", f"Training {out.name}", factory, finished, cancelled)
