@@ -45,6 +45,9 @@ OPEN_FILTER = (
     "All files (*)"
 )
 TAB_DATA, TAB_RESULTS, TAB_TRAINING = 0, 1, 2
+SAMPLE_MOVIE = "bulk_water_50frames.tif"
+#: Dark beads on a bright background (resources/samples/README.md).
+SAMPLE_MOVIE_LINKING = {"invert": True}
 
 #: (pixel size µm, frame interval s) for files lacking them, or None to cancel opening.
 CalibrationAsker = Callable[[list[Path], bool, bool], "tuple[float | None, float | None] | None"]
@@ -90,7 +93,6 @@ class MainWindow(QMainWindow):
         self.last_error_box = None
         self.last_export: list[Path] = []
         self.warm_up_thread = None
-        self._linking_overrides: dict[Path, dict] = {}  # per-file linking defaults (the sample movie)
         self.ask_calibration: CalibrationAsker = self._ask_calibration_dialog
 
         self.data_panel = DataPanel(self.runner, self.session, self.settings)
@@ -105,6 +107,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
 
         self.session_list = SessionList(self.session)
+        self.session_list.setMinimumWidth(240)
         dock = QDockWidget("Files", self)
         dock.setObjectName("filesDock")
         dock.setWidget(self.session_list)
@@ -280,17 +283,17 @@ class MainWindow(QMainWindow):
         self.run_job(title, lambda: read_files(new), self._add_opened)
 
     def open_sample_movie(self) -> None:
-        """Open the bundled bulk_water movie, set up for its dark beads."""
-        path = sample_path("bulk_water_50frames.tif").resolve()
-        self._linking_overrides[path] = {"invert": True}
-        self.open_files([path])
+        """Open the bundled bulk_water movie (set up for its dark beads when opened)."""
+        self.open_files([sample_path(SAMPLE_MOVIE)])
 
     def _add_opened(self, outcomes: list[FileOutcome]) -> None:
         opened = [o for o in outcomes if not o.failure]
         self._complete_calibration(opened)
         for outcome in opened:
             kind = KIND_MOVIE if is_movie(outcome.path) else KIND_TRACKS
-            linking = {**self.settings.linking, **self._linking_overrides.pop(outcome.path, {})}
+            linking = dict(self.settings.linking)
+            if outcome.path == sample_path(SAMPLE_MOVIE).resolve():
+                linking.update(SAMPLE_MOVIE_LINKING)  # however it was opened
             entry = SessionFile(outcome.path, kind, tracks=outcome.tracks, linking=linking)
             self.session.add(entry)
             self.settings.add_recent(outcome.path)
