@@ -27,6 +27,7 @@ from resandi_core.devices import DEVICE_CHOICES
 from resandi_core.settings import Settings, load_settings, save_settings
 
 from .errors import log_file_path, show_error
+from .gc_guard import collect_garbage_on_ui_thread
 from .jobs import ClassifyRequest, FileOutcome, classify_files, export_results, is_movie, read_files
 from .panels.data_panel import DataPanel
 from .panels.results_panel import ResultsPanel
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: Settings | None = None) -> None:
         super().__init__()
+        collect_garbage_on_ui_thread()  # never destroy Qt objects on a worker thread
         self.settings = settings if settings is not None else load_settings()
         self.setWindowTitle(f"ResAnDi {__version__}")
         self.resize(1400, 900)

@@ -34,3 +34,23 @@ def untrained_model(untrained_model_dir):
     from resandi_core.model.store import load_model_folder
 
     return load_model_folder(untrained_model_dir)
+
+
+@pytest.fixture(autouse=True)
+def gui_garbage_on_the_main_thread(request):
+    """GUI tests: collect garbage on the main thread only, as the app does.
+
+    Otherwise a worker thread may free an earlier test's widgets and deadlock
+    with the main thread (resandi_gui/gc_guard.py).
+    """
+    if request.node.get_closest_marker("gui") is None:
+        yield
+        return
+    import gc
+
+    request.getfixturevalue("qapp")
+    from resandi_gui.gc_guard import collect_garbage_on_ui_thread
+
+    collect_garbage_on_ui_thread()
+    yield
+    gc.collect()  # the finished test's cycles go here, on the main thread
