@@ -86,21 +86,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _evaluate_into(model_ref: str, data_dir: str, device: str, batch_size, out: Path, *, card: bool, quiet: bool,
                    command: str):
-    from .evaluate import iter_evaluate, write_evaluation
-    from .model.store import load_model
-    from .model_card import append_test_metrics, test_metrics_markdown
-    from .synth import load_dataset
+    from .evaluate import iter_evaluate_into
 
-    model = load_model(model_ref)
-    data = load_dataset(data_dir)
-    evaluation = _bar(iter_evaluate(model, data, device=device, batch_size=batch_size), "evaluate", "traj", quiet)
-    write_evaluation(evaluation, out, title=f"{model.name} on {Path(data_dir).name} (n = {evaluation.n:,})")
-    if card:
-        spec = data.manifest["spec"]
-        label = (f"`{data_dir}`: {spec['n_per_class']:,} per class, seed {spec['seed']}, "
-                 f"{'T = ' + str(spec['fixed_length']) if spec['fixed_length'] else 'T ~ randint(10, 1000)'}, "
-                 f"noise {spec['noise']}")
-        append_test_metrics(model.path, test_metrics_markdown(evaluation, label, command), evaluation.metrics())
+    job = iter_evaluate_into(model_ref, data_dir, out, device=device, batch_size=batch_size,
+                             card_command=command if card else None)
+    evaluation = _bar(job, "evaluate", "traj", quiet)
     if not quiet:
         print(f"accuracy {evaluation.accuracy:.2%} on {evaluation.n:,} trajectories; tables and confusion.png in {out}")
         print(evaluation.by_length().to_string(index=False))

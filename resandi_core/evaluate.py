@@ -208,3 +208,35 @@ def write_evaluation(evaluation: Evaluation, out_dir: str | os.PathLike, title: 
     plot_confusion(evaluation.confusion_percent(), out / "confusion.png", title)
     written.append(out / "confusion.png")
     return written
+
+
+def iter_evaluate_into(
+    model_ref: str | os.PathLike,
+    data_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    device: str = "auto",
+    batch_size: int | None = None,
+    card_command: str | None = None,
+) -> Generator[Progress, None, Evaluation]:
+    """Evaluate a model on a data set and write the tables, yielding progress.
+
+    What ``resandi evaluate`` and the desktop app's Evaluate button both do:
+    :func:`write_evaluation` into ``out_dir`` and, when ``card_command`` is given
+    (the command that reproduces the numbers), the test section of the model's
+    card and config.json.
+    """
+    from .model.store import load_model
+    from .model_card import append_test_metrics, test_metrics_markdown
+    from .synth import load_dataset
+
+    model = load_model(model_ref)
+    data = load_dataset(data_dir)
+    evaluation = yield from iter_evaluate(model, data, device=device, batch_size=batch_size)
+    write_evaluation(evaluation, out_dir, title=f"{model.name} on {Path(data_dir).name} (n = {evaluation.n:,})")
+    if card_command is not None:
+        spec = data.manifest["spec"]
+        length = f"T = {spec['fixed_length']}" if spec["fixed_length"] else "T ~ randint(10, 1000)"
+        label = f"`{data_dir}`: {spec['n_per_class']:,} per class, seed {spec['seed']}, {length}, noise {spec['noise']}"
+        append_test_metrics(model.path, test_metrics_markdown(evaluation, label, card_command), evaluation.metrics())
+    return evaluation

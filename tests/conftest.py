@@ -21,6 +21,22 @@ def isolated_user_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("RESANDI_LOG_FILE", str(settings_dir / "resandi-gui.log"))
 
 
+#: The shared real movie, found from any clone location (../shared next to the clone, or /work/shared).
+BULK_WATER_CANDIDATES = [
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "bulk_water.tif",
+    Path("/work/shared/data/bulk_water.tif"),
+]
+
+
+@pytest.fixture(scope="session")
+def bulk_water() -> Path:
+    """``bulk_water.tif`` (300 frames of beads in water); skips where the shared data is absent."""
+    for path in BULK_WATER_CANDIDATES:
+        if path.is_file():
+            return path
+    pytest.skip("bulk_water.tif (shared test data) not found")
+
+
 @pytest.fixture(scope="session")
 def untrained_model_dir(tmp_path_factory) -> Path:
     """A seeded random-weight model folder (seed 0), written once per test session."""

@@ -20,22 +20,11 @@ from resandi_core.tracks import Tracks
 
 pytestmark = pytest.mark.gui
 
-BULK_WATER_CANDIDATES = [
-    Path(__file__).resolve().parents[2] / "shared" / "data" / "bulk_water.tif",
-    Path("/work/shared/data/bulk_water.tif"),
-]
 #: Parameters for a 40-frame slice of bulk_water (tracks of >= 10 detections).
 PARAMS = LinkingParams(diameter=11, minmass=20, invert=True, search_range=5, min_length=10)
 LINK_TIMEOUT_MS = 180_000
 PREVIEW_TIMEOUT_MS = 30_000  # the first preview imports trackpy
 
-
-@pytest.fixture(scope="module")
-def bulk_water() -> Path:
-    for path in BULK_WATER_CANDIDATES:
-        if path.is_file():
-            return path
-    pytest.skip("bulk_water.tif (shared test data) not found")
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,10 +22,6 @@ from resandi_core.linking import (
 )
 from resandi_core.stacks import StackError, StackReader, parse_frames
 
-BULK_WATER_CANDIDATES = [
-    Path(__file__).resolve().parents[2] / "shared" / "data" / "bulk_water.tif",
-    Path("/work/shared/data/bulk_water.tif"),
-]
 
 #: Parameters that find the spots of :func:`spots_movie`.
 SPOT_PARAMS = LinkingParams(diameter=7, minmass=300, search_range=4, memory=0, min_length=10)
@@ -84,13 +79,6 @@ def assert_tracks_follow(table: pd.DataFrame, truth: pd.DataFrame, tolerance_px:
         error = np.hypot(track.x.to_numpy() - expected.x.to_numpy(), track.y.to_numpy() - expected.y.to_numpy())
         assert error.max() < tolerance_px, (spot, error.max())
 
-
-@pytest.fixture(scope="module")
-def bulk_water() -> Path:
-    for path in BULK_WATER_CANDIDATES:
-        if path.is_file():
-            return path
-    pytest.skip("bulk_water.tif (shared test data) not found")
 
 
 @pytest.fixture(scope="module")

@@ -121,22 +121,9 @@ def evaluate_job(
     model_dir: Path, data_dir: Path, device: str, out_dir: Path, card: bool
 ) -> Generator[Any, None, Evaluation]:
     """Evaluate a model folder on a data set; write the tables (and the card section) like the CLI."""
-    from resandi_core.evaluate import iter_evaluate, write_evaluation
-    from resandi_core.model.store import load_model
-    from resandi_core.model_card import append_test_metrics, test_metrics_markdown
-    from resandi_core.synth import load_dataset
+    from resandi_core.evaluate import iter_evaluate_into
 
-    model = load_model(str(model_dir))
-    data = load_dataset(data_dir)
-    evaluation = yield from iter_evaluate(model, data, device=device)
-    write_evaluation(evaluation, out_dir, title=f"{model.name} on {Path(data_dir).name} (n = {evaluation.n:,})")
-    if card:
-        # The card's data label and command, as resandi_core/cli_train.py writes them.
-        spec = data.manifest["spec"]
-        label = (f"`{data_dir}`: {spec['n_per_class']:,} per class, seed {spec['seed']}, "
-                 f"{'T = ' + str(spec['fixed_length']) if spec['fixed_length'] else 'T ~ randint(10, 1000)'}, "
-                 f"noise {spec['noise']}")
-        command = f"resandi evaluate --model {model_dir} --data {data_dir} --out {out_dir} --card (desktop app)"
-        append_test_metrics(model.path, test_metrics_markdown(evaluation, label, command), evaluation.metrics())
-    return evaluation
+    command = f"resandi evaluate --model {model_dir} --data {data_dir} --out {out_dir} --card (desktop app)"
+    return (yield from iter_evaluate_into(model_dir, data_dir, out_dir, device=device,
+                                          card_command=command if card else None))
 

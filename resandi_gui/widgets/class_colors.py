@@ -165,3 +165,15 @@ def set_axis_label(plot: pg.PlotItem, side: str, text: str) -> None:
     read 200-800 with a "x0.001" note); units live in our label text instead.
     """
     plot.getAxis(side).setLabel(text, siPrefixEnableRanges=(), color=TEXT_HEX)
+
+
+def xy_plot() -> tuple[pg.GraphicsLayoutWidget, pg.PlotItem]:
+    """A white plot with equal x/y scales and a light grid, for trajectories in space."""
+    graphics = pg.GraphicsLayoutWidget()
+    graphics.setBackground("w")
+    plot = graphics.addPlot(row=0, col=0)
+    plot.setAspectLocked(True)  # a µm is as long across as up
+    plot.showGrid(x=True, y=True, alpha=0.15)
+    plot.setMenuEnabled(False)
+    style_plot(plot)
+    return graphics, plot

@@ -25,7 +25,7 @@ from .class_colors import (
     gradcam_levels,
     label_colorbar,
     set_axis_label,
-    style_plot,
+    xy_plot,
 )
 from .colored_segments import ColoredSegments, connect_mask
 from .track_lines import TrackLines
@@ -61,13 +61,7 @@ class OverviewPlot(QWidget):
         self.mode_combo.addItems([COLOR_BY_CLASS, COLOR_BY_GRADCAM])
         self.mode_combo.setToolTip("Colour every track by its predicted class or by its Grad-CAM scores")
         self.mode_combo.currentTextChanged.connect(lambda _: self.redraw())
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground("w")
-        self.plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0)
-        self.plot.setAspectLocked(True)
-        self.plot.showGrid(x=True, y=True, alpha=0.15)
-        self.plot.setMenuEnabled(False)
-        style_plot(self.plot)
+        self.graphics, self.plot = xy_plot()
         # A Qt label, not a pyqtgraph LegendItem: in a layout column the latter
         # stretches its rows over the plot's full height.
         self.legend = QLabel()

@@ -21,7 +21,7 @@ from .class_colors import (
     gradcam_levels,
     label_colorbar,
     set_axis_label,
-    style_plot,
+    xy_plot,
 )
 from .colored_segments import ColoredSegments, connect_mask
 
@@ -37,13 +37,7 @@ class TrajectoryPlot(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground("w")
-        self.plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0)
-        self.plot.setAspectLocked(True)
-        self.plot.showGrid(x=True, y=True, alpha=0.15)
-        self.plot.setMenuEnabled(False)
-        style_plot(self.plot)
+        self.graphics, self.plot = xy_plot()
         self.colorbar = pg.ColorBarItem(values=(-1, 1), colorMap=gradcam_colormap(False), interactive=False, width=14)
         self.colorbar.setMenuEnabled(False)
         label_colorbar(self.colorbar, "Grad-CAM score")
