@@ -151,3 +151,17 @@ def test_waiting_for_a_cancelled_job_returns_at_once(qtbot, runner):
     start = time.perf_counter()
     assert runner.wait(10_000)
     assert time.perf_counter() - start < 5
+
+
+def test_the_progress_bar_says_what_it_counts_and_when_it_ends(qtbot, runner):
+    from resandi_gui.widgets.job_progress import JobProgress
+
+    bar = JobProgress(runner)
+    qtbot.addWidget(bar)
+    bar._on_started("Linking movie.tif")
+    bar.on_progress(Progress(10, 40, "movie.tif (1/1): locate"))
+    assert "10 / 40 frames" in bar.label.text() and "ETA" in bar.label.text()
+    bar.on_progress(Progress(5, 20, "cells.csv (1/2): classify"))
+    assert "5 / 20 windows" in bar.label.text()
+    bar.on_progress(Progress(1, 3, "something new"))
+    assert "1 / 3," in bar.label.text()  # no unit rather than a wrong one

@@ -12,6 +12,22 @@ from resandi_core.progress import format_duration
 from ..workers import JobRunner
 
 
+#: What ``done``/``total`` count, by the last word of a job's stage.
+STAGE_UNITS = {
+    "read": "files", "locate": "frames", "link": "frames", "filter": "steps", "drift": "steps",
+    "classify": "windows", "generate": "trajectories", "evaluate": "trajectories", "export": "steps",
+}
+
+
+def progress_unit(event: object) -> str:
+    """``" frames"``, ``" windows"``, ... for the progress label; ``""`` when unknown."""
+    if getattr(event, "event", None) is not None:  # training events count optimiser steps
+        return " steps"
+    words = str(getattr(event, "stage", "")).replace(":", " ").split()
+    unit = STAGE_UNITS.get(words[-1], "") if words else ""
+    return f" {unit}" if unit else ""
+
+
 class JobProgress(QWidget):
     """Shows the :class:`JobRunner`'s job: title, stage, done/total, ETA; Cancel stops it.
 
@@ -70,7 +86,8 @@ class JobProgress(QWidget):
             elapsed = time.monotonic() - self._stage_started
             eta = elapsed * (total - done) / done if done > 0 and total > 0 else math.nan
         stage_text = f" ({stage})" if stage and stage not in self._title.lower() else ""
-        self.label.setText(f"{self._title}{stage_text}: {done:,} / {total:,}, ETA {format_duration(eta)}")
+        unit = progress_unit(event)
+        self.label.setText(f"{self._title}{stage_text}: {done:,} / {total:,}{unit}, ETA {format_duration(eta)}")
 
     def _cancel(self) -> None:
         self.runner.cancel()
