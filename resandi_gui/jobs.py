@@ -20,6 +20,12 @@ from .failures import describe_failure
 
 log = logging.getLogger(__name__)
 
+#: Keys of a :class:`~resandi_gui.session.SessionFile`'s ``linking`` dict holding the
+#: channel and z-plane chosen for that movie (absent: the first, where it has several).
+#: ``LinkingParams.from_dict`` ignores them, as it does the calibration keys.
+PLANE_KEYS = ("channel", "z")
+
+
 def is_movie(path: str | Path) -> bool:
     """Whether ``path`` names a TIFF movie (by its suffix, as ``resandi classify`` decides)."""
     from resandi_core.cli_link import is_stack_path
@@ -59,6 +65,9 @@ class ClassifyRequest:
     ``tracks`` is None for a movie that still has to be linked with ``linking``
     over ``frames`` (first, last + 1; None = all) and the user's calibration
     (None = the movie's own metadata), exactly as the Link button would.
+    ``channel`` and ``z`` select the plane to link where the movie has several;
+    None takes the one remembered in ``linking`` (keys :data:`PLANE_KEYS`), else
+    the first (see :func:`choose_planes`).
     """
 
     path: Path
@@ -67,6 +76,79 @@ class ClassifyRequest:
     frames: tuple[int, int] | None = None
     pixel_size_um: float | None = None
     frame_interval_s: float | None = None
+    channel: int | None = None
+    z: int | None = None
+
+
+@dataclass(frozen=True)
+class PlaneChoice:
+    """Which channel and z-plane of a movie to read, and how many it has to choose from.
+
+    Attributes
+    ----------
+    channel, z : int or None
+        What to pass to ``StackReader`` and ``iter_link``: an index where the movie
+        has several channels (z-planes besides time), None where it has one.
+    n_channels, n_z : int
+        Channels (``C`` axis) and z-planes (``Z`` axis, when it is not the time axis).
+    """
+
+    channel: int | None = None
+    z: int | None = None
+    n_channels: int = 1
+    n_z: int = 1
+
+
+def movie_planes(path: str | Path) -> tuple[int, int]:
+    """Number of channels and of z-planes (besides time) of a movie, from its axes alone.
+
+    Reads the TIFF's headers and metadata only, never pixel data, and mirrors how
+    :class:`~resandi_core.stacks.StackReader` picks the time axis (``T``, else
+    ``I``/``Q``, else ``Z``: a ``Z`` that serves as time is no z-plane to choose).
+    An RGB movie without a ``C`` axis counts as one channel: it is read as gray.
+    ``(1, 1)`` when the file cannot be inspected: opening it then reports why.
+    """
+    import tifffile
+
+    from resandi_core.stacks import TIME_AXES
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            series = tif.series[0]
+            # Only the axes above the pages are stack axes, as in StackReader._setup.
+            n_lead = len(series.axes) - len(series.keyframe.axes)
+            sizes = dict(zip(series.axes[:n_lead], series.shape[:n_lead]))
+    except Exception:  # noqa: BLE001 - the reader that opens the file next says what is wrong
+        return 1, 1
+    z_is_time = not any(axis in sizes for axis in TIME_AXES)
+    return int(sizes.get("C", 1)), 1 if z_is_time else int(sizes.get("Z", 1))
+
+
+def choose_planes(path: str | Path, channel: Any = None, z: Any = None) -> PlaneChoice:
+    """The channel and z-plane to read from ``path``: those asked for, else the first.
+
+    A movie with several channels or z-planes cannot be read without a choice
+    (``StackReader`` refuses); the app shows and links the first one until the
+    user picks another, and says so.
+
+    Parameters
+    ----------
+    path : path
+    channel, z : int or None
+        The user's choice (e.g. from a movie's ``linking`` dict). None, or anything
+        that is not an index of this movie (a hand-edited session, a file changed
+        since), means the first where the movie has several; a movie with one
+        channel (z-plane) always gets None, so an RGB movie stays gray.
+    """
+    n_channels, n_z = movie_planes(path)
+
+    def pick(value: Any, count: int) -> int | None:
+        if count <= 1:
+            return None
+        usable = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < count
+        return value if usable else 0
+
+    return PlaneChoice(pick(channel, n_channels), pick(z, n_z), n_channels, n_z)
 
 
 def _failure(path: Path, exc: BaseException) -> FileOutcome:
@@ -80,6 +162,9 @@ def _failure(path: Path, exc: BaseException) -> FileOutcome:
 def read_files(paths: Sequence[Path]) -> Generator[Progress, None, list[FileOutcome]]:
     """Read track tables (movies are only checked to open); one outcome per path.
 
+    A movie with several channels or z-planes is checked with the first of each,
+    as the Data view shows it (see :func:`choose_planes`).
+
     Yields ``Progress(i, n, "read")`` before each file.
     """
     outcomes = []
@@ -89,7 +174,9 @@ def read_files(paths: Sequence[Path]) -> Generator[Progress, None, list[FileOutc
             if is_movie(path):
                 from resandi_core.stacks import StackReader
 
-                with StackReader(path) as reader:  # opens the file and checks its axes
+                planes = choose_planes(path)
+                # Opens the file and checks its axes (and the plane chosen by default).
+                with StackReader(path, channel=planes.channel, z=planes.z) as reader:
                     log.info("opened movie %s", reader.describe())
                 outcomes.append(FileOutcome(path))
             else:
@@ -126,7 +213,7 @@ def classify_files(
         The model (kept by the UI to recompute Grad-CAM of other classes) and
         one outcome per request, in order.
 
-    Progress stages read ``"<file name> (i/n): link"`` or ``"… classify"``.
+    Progress stages read ``"<file name> (i/n): locate"`` (link, filter, drift) or ``"… classify"``.
     """
     from resandi_core.classify import iter_classify
     from resandi_core.model.store import load_model
@@ -141,32 +228,43 @@ def classify_files(
             if tracks is None:
                 from resandi_core.linking import LinkingParams, iter_link
 
+                # The plane asked for, else the one remembered with the movie, else the
+                # first: the one the Data view shows it with until the user picks another.
+                channel, z = (value if value is not None else request.linking.get(key)
+                              for value, key in zip((request.channel, request.z), PLANE_KEYS))
+                planes = choose_planes(request.path, channel, z)
                 job = iter_link(
                     request.path,
                     LinkingParams.from_dict(request.linking),
                     frames=request.frames,
+                    channel=planes.channel,
+                    z=planes.z,
                     pixel_size_um=request.pixel_size_um,
                     frame_interval_s=request.frame_interval_s,
                 )
-                link_result = yield from _relabel(job, f"{label}: link")
+                link_result = yield from _relabel(job, f"{label}:")
                 tracks = link_result.tracks
             job = iter_classify(tracks, model, device=device)
-            result = yield from _relabel(job, f"{label}: classify")
+            result = yield from _relabel(job, f"{label}:")
             outcomes.append(FileOutcome(request.path, tracks=tracks, link_result=link_result, result=result))
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
             outcomes.append(_failure(request.path, exc))
     return model, outcomes
 
 
-def _relabel(job: Generator[Any, None, Any], stage: str) -> Generator[Progress, None, Any]:
-    """Pass a sub-job's events on under ``stage``; return its result; close it if closed."""
+def _relabel(job: Generator[Any, None, Any], label: str) -> Generator[Progress, None, Any]:
+    """Pass a sub-job's events on as ``"<label> <its stage>"``; return its result; close it if closed.
+
+    The sub-job's own stage (locate, link, filter, classify) stays the last word,
+    so the progress bar restarts its ETA at each stage and names what it counts.
+    """
     try:
         while True:
             try:
                 event = next(job)
             except StopIteration as stop:
                 return stop.value
-            yield Progress(event.done, event.total, stage)
+            yield Progress(event.done, event.total, f"{label} {event.stage}")
     finally:
         job.close()
 

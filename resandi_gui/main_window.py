@@ -409,7 +409,8 @@ class MainWindow(QMainWindow):
         if entry is self.session.current:  # the panel shows this movie: use what it shows
             request = self.data_panel.link_request()
             return ClassifyRequest(entry.path, None, request["params"].to_dict(), request["frames"],
-                                   request["pixel_size_um"], request["frame_interval_s"])
+                                   request["pixel_size_um"], request["frame_interval_s"],
+                                   channel=request["channel"], z=request["z"])
         # Not shown: its remembered parameters and typed calibration (else the movie's own), all frames.
         linking = entry.linking or dict(self.settings.linking)
         return ClassifyRequest(entry.path, None, linking, None,

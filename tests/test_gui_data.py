@@ -234,12 +234,13 @@ def test_unusable_saved_parameters_fall_back_to_defaults(qtbot):
 
 def test_link_passes_link_request_and_drops_the_old_classification(qtbot, data_view, fake_link):
     panel, runner, session, entry = data_view
-    assert panel.link_request() == {"params": PARAMS, "frames": None, "pixel_size_um": None,
-                                    "frame_interval_s": None}  # the whole movie, the file's calibration
+    assert panel.link_request() == {"params": PARAMS, "frames": None, "channel": None, "z": None,
+                                    "pixel_size_um": None, "frame_interval_s": None}  # the whole movie as the file says
     panel.linking_panel.set_frame_range(5, 19)
     panel.linking_panel.pixel_size.setValue(0.1)
     request = panel.link_request()
-    assert request == {"params": PARAMS, "frames": (5, 20), "pixel_size_um": 0.1, "frame_interval_s": None}
+    assert request == {"params": PARAMS, "frames": (5, 20), "channel": None, "z": None, "pixel_size_um": 0.1,
+                       "frame_interval_s": None}
     entry.result, entry.model = object(), object()
     with qtbot.waitSignals([session.file_changed, runner.stopped], timeout=10_000):
         panel.link_button.click()
@@ -349,3 +350,202 @@ def test_minmass_takes_small_values_of_float_movies(data_view):
     box.setValue(300)
     assert box.text() == "300"
     assert "intensity units × px" in box.toolTip()
+
+
+# -- movies with several channels or z-planes ----------------------------------------
+
+#: Parameters for the small synthetic hyperstacks: bright round spots on a dim, noisy background.
+SPOT_PARAMS = LinkingParams(diameter=7, minmass=500, search_range=3, min_length=3)
+
+
+def spot_frames(n_spots: int, seed: int, n_frames: int = 10, size: int = 64) -> np.ndarray:
+    """``(n_frames, size, size)`` uint16: ``n_spots`` Gaussian spots (σ 1.5 px) drifting 0.3 px a frame."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(10, size - 14, (n_spots, 2))
+    while n_spots > 1 and min(np.hypot(*(a - b)) for i, a in enumerate(centres) for b in centres[i + 1:]) < 12:
+        centres = rng.uniform(10, size - 14, (n_spots, 2))  # well apart: one spot each, never merged
+    yy, xx = np.mgrid[:size, :size]
+    frames = rng.normal(100, 3, (n_frames, size, size))
+    for t in range(n_frames):
+        for x, y in centres + 0.3 * t:
+            frames[t] += 1000 * np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * 1.5 ** 2))
+    return frames.clip(0, 65535).astype(np.uint16)
+
+
+def hyperstack(path: Path, axes: str = "TCYX", n_planes: int = 2) -> Path:
+    """An ImageJ hyperstack of 10 frames 64×64 (axes ``TCYX`` or ``TZYX``); plane k has k + 2 spots."""
+    import tifffile
+
+    planes = [spot_frames(k + 2, seed=k) for k in range(n_planes)]
+    tifffile.imwrite(path, np.stack(planes, axis=1), imagej=True, metadata={"axes": axes})
+    return path
+
+
+@pytest.fixture
+def show_movie(qtbot):
+    """A factory: ``show_movie(path)`` -> ``(panel, runner, session, entry)`` with ``path`` shown."""
+    from resandi_gui.panels.data_panel import DataPanel
+    from resandi_gui.session import KIND_MOVIE, Session, SessionFile
+    from resandi_gui.workers import JobRunner
+
+    shown = []
+
+    def show(path: Path):
+        runner, session = JobRunner(), Session()
+        panel = DataPanel(runner, session, Settings(linking=SPOT_PARAMS.to_dict()))
+        qtbot.addWidget(panel)
+        panel.resize(1000, 700)
+        panel.show()
+        entry = session.add(SessionFile(path, KIND_MOVIE, linking=SPOT_PARAMS.to_dict()))
+        panel.show_file(entry)
+        shown.append((panel, runner))
+        return panel, runner, session, entry
+
+    yield show
+    for panel, runner in shown:
+        if runner.busy:
+            with qtbot.waitSignal(runner.stopped, timeout=LINK_TIMEOUT_MS):
+                runner.cancel()
+        panel.shutdown()
+
+
+def shown(panel, box) -> bool:
+    """Whether a box of the linking panel is shown (its form row visible)."""
+    return box.isVisibleTo(panel)
+
+
+def test_movies_with_several_channels_or_planes_open_with_the_first(tmp_path):
+    from resandi_core.progress import run_job
+    from resandi_core.stacks import StackError
+    from resandi_gui.jobs import PlaneChoice, choose_planes, read_files
+
+    channels = hyperstack(tmp_path / "channels.tif")
+    planes = hyperstack(tmp_path / "planes.tif", "TZYX", 3)
+    single = calibrated_tiff(tmp_path / "single.tif")
+    with pytest.raises(StackError, match="2 channels"):
+        StackReader(channels)  # why the app must choose: the reader refuses to guess
+    outcomes = run_job(read_files([channels, planes, single]))
+    assert [o.failure for o in outcomes] == [None, None, None]
+    assert choose_planes(channels) == PlaneChoice(channel=0, z=None, n_channels=2, n_z=1)
+    assert choose_planes(planes) == PlaneChoice(channel=None, z=0, n_channels=1, n_z=3)
+    assert choose_planes(single) == PlaneChoice()
+    assert choose_planes(channels, 1).channel == 1 and choose_planes(planes, z=2).z == 2
+    # What is not an index of this movie (a hand-edited session) falls back to the first.
+    assert [choose_planes(channels, bad).channel for bad in (2, -1, "1", True, 1.0)] == [0] * 5
+    assert choose_planes(single, 1, 1) == PlaneChoice()  # one channel: nothing to choose
+    assert choose_planes(tmp_path / "missing.tif") == PlaneChoice()  # opening it says why
+
+
+def test_channel_box_switches_the_frames_shown_and_the_preview(qtbot, show_movie, tmp_path):
+    path = hyperstack(tmp_path / "channels.tif")
+    panel, _, session, entry = show_movie(path)
+    lp, view = panel.linking_panel, panel.movie_view
+    assert shown(panel, lp.channel) and not shown(panel, lp.z_plane)
+    assert (lp.channel.minimum(), lp.channel.maximum(), lp.channel.value()) == (0, 1, 0)
+    assert "2 channels" in lp.note.text() and "channel 0 (the first, by default)" in lp.note.text()
+    assert panel.link_request()["channel"] == 0 and panel.link_request()["z"] is None
+    with StackReader(path, channel=0) as first, StackReader(path, channel=1) as second:
+        np.testing.assert_array_equal(view.current_image, first.read(0))
+        panel.set_frame(4)
+        wait_for_preview(qtbot, panel, 4, SPOT_PARAMS)
+        assert panel.preview_count == len(locate_preview(first.read(4), SPOT_PARAMS)) == 2
+
+        old_reader = view.reader
+        lp.channel.setValue(1)
+        assert entry.linking["channel"] == 1 and view.reader.channel == 1 and old_reader._tif.filehandle.closed
+        assert panel.current_frame == 4  # the frame stays; only the plane changes
+        np.testing.assert_array_equal(view.current_image, second.read(4))
+        assert not np.array_equal(second.read(4), first.read(4))
+        wait_for_preview(qtbot, panel, 4, SPOT_PARAMS)
+        expected = locate_preview(second.read(4), SPOT_PARAMS)
+        assert panel.preview_count == len(expected) == 3
+        pd.testing.assert_frame_equal(panel.preview_spots.reset_index(drop=True), expected.reset_index(drop=True))
+        assert "channel 1;" in lp.note.text() and "by default" not in lp.note.text()
+        assert panel.link_request()["channel"] == 1
+
+        # Remembered with the movie: opened again (another session view), it shows channel 1.
+        other = session.add(tracks_only_entry(tmp_path))
+        panel.show_file(other)
+        assert not shown(panel, lp.channel)
+        panel.views.pop(entry).reader.close()
+        panel.show_file(entry)
+        assert lp.channel.value() == 1 and view.reader.channel == 1
+        np.testing.assert_array_equal(view.current_image, second.read(0))
+
+
+def test_link_and_link_request_carry_the_channel(qtbot, show_movie, fake_link, tmp_path):
+    panel, runner, session, entry = show_movie(hyperstack(tmp_path / "channels.tif"))
+    panel.linking_panel.channel.setValue(1)
+    request = panel.link_request()
+    assert request == {"params": SPOT_PARAMS, "frames": None, "channel": 1, "z": None, "pixel_size_um": None,
+                       "frame_interval_s": None}
+    with qtbot.waitSignals([session.file_changed, runner.stopped], timeout=10_000):
+        panel.link_button.click()
+    [(path, params, kwargs)] = fake_link
+    assert path == entry.path and kwargs["channel"] == 1 and kwargs["z"] is None
+    assert {"params": params, **kwargs} == request
+    assert entry.linking == {**SPOT_PARAMS.to_dict(), "channel": 1}  # what was linked, for a later classify
+
+
+def test_z_box_chooses_the_plane_shown_and_linked(show_movie, tmp_path):
+    path = hyperstack(tmp_path / "planes.tif", "TZYX", 3)
+    panel, _, _, entry = show_movie(path)
+    lp = panel.linking_panel
+    assert shown(panel, lp.z_plane) and not shown(panel, lp.channel)
+    assert lp.z_plane.maximum() == 2 and "3 z-planes" in lp.note.text()
+    panel.set_frame(6)
+    lp.z_plane.setValue(2)
+    with StackReader(path, z=2) as reader:
+        np.testing.assert_array_equal(panel.movie_view.current_image, reader.read(6))
+    assert entry.linking["z"] == 2 and "channel" not in entry.linking
+    assert (panel.link_request()["channel"], panel.link_request()["z"]) == (None, 2)
+
+
+def test_movies_with_one_channel_and_plane_show_no_boxes(show_movie, tmp_path):
+    import tifffile
+
+    slices = tmp_path / "slices.tif"  # z-slices without a time axis: read as frames
+    tifffile.imwrite(slices, spot_frames(2, seed=0), imagej=True, metadata={"axes": "ZYX"})
+    for path in (calibrated_tiff(tmp_path / "single.tif"), slices):
+        panel, *_ = show_movie(path)
+        lp = panel.linking_panel
+        assert panel.movie_view.current_image is not None
+        assert not shown(panel, lp.channel) and not shown(panel, lp.z_plane) and not lp.note.text()
+        assert (panel.link_request()["channel"], panel.link_request()["z"]) == (None, None)
+
+
+def test_detections_of_a_link_are_shown_only_for_its_own_channel(qtbot, show_movie, tmp_path):
+    path = hyperstack(tmp_path / "channels.tif")
+    panel, _, session, entry = show_movie(path)
+    with StackReader(path, channel=0) as reader:
+        stack = reader.describe()
+    result = LinkResult(tracks=movie_tracks(), n_frames=10, n_features=20, n_tracks_linked=2, n_tracks_kept=2,
+                        params=SPOT_PARAMS, stack=stack)
+    session.replace_tracks(entry, result.tracks, result)
+    assert panel._linked_with_current_params()
+    panel.linking_panel.channel.setValue(1)
+    assert not panel._linked_with_current_params()
+    wait_for_preview(qtbot, panel, 0, SPOT_PARAMS)
+    assert "another channel or z-plane than the last link" in panel.linking_panel.preview_label.text()
+
+
+def test_classify_links_the_plane_asked_for_else_remembered_else_the_first(monkeypatch, fake_link, tmp_path):
+    from resandi_core.progress import run_job
+    from resandi_gui.jobs import ClassifyRequest, classify_files
+
+    def iter_classify(tracks, model, device="auto"):
+        return "classified"
+        yield  # a generator, as the real one
+
+    monkeypatch.setattr("resandi_core.model.store.load_model", lambda name: "model")
+    monkeypatch.setattr("resandi_core.classify.iter_classify", iter_classify)
+    channels = hyperstack(tmp_path / "channels.tif")
+    planes = hyperstack(tmp_path / "planes.tif", "TZYX", 3)
+    single = calibrated_tiff(tmp_path / "single.tif")
+    requests = [ClassifyRequest(channels, channel=1), ClassifyRequest(channels, linking={"channel": 1}),
+                ClassifyRequest(channels, linking={"channel": 1}, channel=0), ClassifyRequest(channels),
+                ClassifyRequest(planes, z=2), ClassifyRequest(single)]
+    _, outcomes = run_job(classify_files(requests, None))
+    assert [o.failure for o in outcomes] == [None] * len(requests)
+    assert [(kwargs["channel"], kwargs["z"]) for _, _, kwargs in fake_link] == [
+        (1, None), (1, None), (0, None), (0, None), (None, 2), (None, None)]

@@ -8,6 +8,11 @@ wait behind, or block, a link or a classification on the app's shared runner.
 Each movie keeps its reader open while it is in the session (opening a TIFF
 parses its pages, on the UI thread), and its frame, frame range and brightness
 levels, so going back to a file finds it as it was left.
+
+A movie with several channels or z-planes opens with the one remembered in its
+``linking`` dict, else the first; choosing another in the linking panel reopens
+its reader on that plane (a reader reads one plane), so the frames shown, the
+preview and Link all use the plane chosen.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QPushButton, QSplitter, QVBoxLayout, QWidget
 
+from ..jobs import PLANE_KEYS, choose_planes
 from ..session import KIND_MOVIE, Session, SessionFile
 from ..workers import JobRunner
+from .linking_form import linked_planes
 from .linking_panel import LinkingPanel
 from .movie_view import MovieView
 
@@ -115,12 +122,15 @@ class FileView:
         Frames to link, both included, as left in the linking panel; None: not set yet.
     levels : (low, high) or None
         Brightness range of the movie; None: from its first frame shown.
+    n_planes : (int, int)
+        Channels and z-planes (besides time) of the movie, as found when it was opened.
     """
 
     reader: StackReader | None = None
     frame: int = 0
     frames: tuple[int, int] | None = None
     levels: tuple[float, float] | None = None
+    n_planes: tuple[int, int] = (1, 1)
 
 
 class DataPanel(QWidget):
@@ -174,6 +184,7 @@ class DataPanel(QWidget):
         self.movie_view.frame_changed.connect(self._on_frame_changed)
         self.linking_panel.params_edited.connect(self._on_params_edited)
         self.linking_panel.calibration_edited.connect(self._apply_calibration)
+        self.linking_panel.planes_edited.connect(self._on_planes_edited)
         self.preview.ready.connect(self._on_preview)
         self.preview.failed.connect(self._on_preview_failed)
         # Both handled here (the window need not call show_file on file_changed).
@@ -210,8 +221,9 @@ class DataPanel(QWidget):
         -------
         dict
             ``params``: LinkingParams; ``frames``: ``(first, last_exclusive)``, or None
-            for the whole movie; ``pixel_size_um``, ``frame_interval_s``: the
-            calibration the user typed for this movie where it differs from the
+            for the whole movie; ``channel``, ``z``: the channel and z-plane chosen,
+            None where the movie has only one; ``pixel_size_um``, ``frame_interval_s``:
+            the calibration the user typed for this movie where it differs from the
             file's metadata, None where the file's metadata (or unknown) applies.
         """
         return self.linking_panel.link_request()
@@ -272,7 +284,10 @@ class DataPanel(QWidget):
         elif entry.kind == KIND_MOVIE:
             try:
                 if view.reader is None:
-                    view.reader = StackReader(entry.path)
+                    # Inspects the axes only (no pixels) to pick a plane StackReader accepts.
+                    planes = choose_planes(entry.path, *(entry.linking.get(key) for key in PLANE_KEYS))
+                    view.reader = StackReader(entry.path, channel=planes.channel, z=planes.z)
+                    view.n_planes = (planes.n_channels, planes.n_z)
                 self.movie_view.show_movie(view.reader, view.frame, view.levels)
                 reader = view.reader
             except StackError as exc:  # a failed open is not kept: the next show tries again
@@ -286,7 +301,8 @@ class DataPanel(QWidget):
         else:
             self.movie_view.clear()
             self.movie_view.show_note("This file has no tracks to show.")
-        self.linking_panel.set_entry(entry, reader, view.frames if view is not None else None)
+        self.linking_panel.set_entry(entry, reader, view.frames if view is not None else None,
+                                     view.n_planes if view is not None else (1, 1))
         if reader is not None:
             self.movie_view.set_tracks(entry.tracks)
             self.movie_view.set_spot_diameter(self.linking_params().diameter)
@@ -304,6 +320,18 @@ class DataPanel(QWidget):
         self.movie_view.set_spot_diameter(values["diameter"])
         self.linking_changed.emit(values)
         self._request_preview()
+
+    def _on_planes_edited(self) -> None:
+        """Show the channel / z-plane now chosen: reopen the movie's reader on it."""
+        entry = self.entry
+        view = self.views.get(entry) if entry is not None else None
+        if view is None or view.reader is None:
+            return
+        self._remember_view()  # frame and frames to link stay as they are
+        view.levels = None  # another plane has other brightnesses: levels from its frame
+        view.reader.close()
+        view.reader = None
+        self._show(entry)  # opens the plane now remembered in entry.linking (set by the panel)
 
     def _apply_calibration(self) -> None:
         self.movie_view.set_calibration(*self.linking_panel.calibration())
@@ -335,9 +363,10 @@ class DataPanel(QWidget):
         if view is not None and view.reader is not None:
             view.reader.close()
 
-    def _preview_key(self) -> tuple[int, int, tuple]:
+    def _preview_key(self) -> tuple[int, int, tuple[int | None, int | None], tuple]:
         params = self.linking_params().to_dict()
-        return id(self.entry), self.current_frame, tuple(sorted(params.items()))
+        # The plane too: a late preview of another channel must not land after a switch.
+        return id(self.entry), self.current_frame, self.linking_panel.planes(), tuple(sorted(params.items()))
 
     def _request_preview(self) -> None:
         image = self.movie_view.current_image
@@ -358,8 +387,13 @@ class DataPanel(QWidget):
         self.linking_panel.preview_label.setText(f"<span style='color:#c00'>Preview failed: {message}</span>")
 
     def _linked_with_current_params(self) -> bool:
+        """Whether the last link used the parameters and the plane now set (its detections
+        are then what a new link would find)."""
         result = self.entry.link_result if self.entry is not None else None
-        return result is not None and result.params.to_dict() == self.linking_params().to_dict()
+        if result is None or result.params.to_dict() != self.linking_params().to_dict():
+            return False
+        planes = linked_planes(result)
+        return planes is None or planes == self.linking_panel.planes()  # None: not recorded
 
     def _show_spots(self) -> None:
         """Draw the linked detections when the parameters are those of the link, else the preview."""
@@ -371,7 +405,11 @@ class DataPanel(QWidget):
             text += f"; {int((table['frame'] == frame).sum())} of them in linked tracks (shown)"
             self.movie_view.set_spots(None)
         else:
-            if self.entry is not None and self.entry.link_result is not None:
-                text += " (parameters changed since the last link)"
+            result = self.entry.link_result if self.entry is not None else None
+            if result is not None:
+                planes = linked_planes(result)
+                other_plane = planes is not None and planes != self.linking_panel.planes()
+                text += (" (another channel or z-plane than the last link)" if other_plane
+                         else " (parameters changed since the last link)")
             self.movie_view.set_spots(self.preview_spots, self.linking_params().diameter)
         self.linking_panel.preview_label.setText(text)

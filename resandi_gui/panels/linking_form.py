@@ -45,6 +45,11 @@ TIPS = {
                       "the tracks themselves. The raw positions are kept as x_raw, y_raw.",
     "drift_smoothing": "Frames over which the measured drift is averaged before it is subtracted;\n"
                        "0: no smoothing.",
+    "channel": "Channel to show, preview and link, counted from 0 (Fiji's channel 1 is 0 here).\n"
+               "Each channel is linked on its own; link another one by choosing it and\n"
+               "linking again.",
+    "z": "z-plane to show, preview and link, counted from 0 (Fiji's slice 1 is 0 here).\n"
+         "Particles are located in this plane only.",
     "frames": "Frames to link, counted from 0, both ends included.\n"
               "Link a short stretch first to check the parameters, then the whole movie.",
     "pixel_size_um": "Size of one camera pixel in the sample, in µm (read from the file when it says).\n"
@@ -115,6 +120,21 @@ def recalibrated(tracks: Tracks, result: LinkResult | None, used: tuple[float | 
                    for key, override, value in zip(CALIBRATION_KEYS, overrides, used) if value is not None}
         result = dataclasses.replace(result, tracks=tracks, calibration_source=sources)
     return tracks, result
+
+
+def linked_planes(result: LinkResult) -> tuple[int | None, int | None] | None:
+    """The channel and z-plane a link read, None where it read the only one.
+
+    Taken from the movie's description the link recorded (``StackReader.describe``:
+    "…, channel 1, z 0, …"), which every link has, whether it came from the Link
+    button or a classification. None when the result records no description.
+    """
+    import re
+
+    if not result.stack:
+        return None
+    found = [re.search(rf"(?:^|, ){word} (\d+)(?:,|$)", result.stack) for word in ("channel", "z")]
+    return tuple(int(m.group(1)) if m else None for m in found)  # type: ignore[return-value]
 
 
 def link_summary(result: LinkResult) -> str:

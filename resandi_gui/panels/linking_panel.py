@@ -10,6 +10,11 @@ tracks, else what the user typed for this movie (kept in its ``linking`` dict
 under :data:`~.linking_form.CALIBRATION_KEYS`), else the file's metadata, else
 "unknown". Never another movie's: a calibration applied silently would give
 wrong MSDs and diffusion coefficients without anyone noticing.
+
+Channel and z-plane: boxes shown only for a movie with several, kept in its
+``linking`` dict under :data:`~resandi_gui.jobs.PLANE_KEYS` (absent: the first,
+which the movie opens with). They choose what the movie view shows, what the
+preview locates and what Link links.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from PySide6.QtWidgets import (
     QScrollArea, QSpinBox, QVBoxLayout, QWidget,
 )
 
+from ..jobs import PLANE_KEYS
 from ..session import KIND_MOVIE, Session, SessionFile
 from ..workers import JobRunner
 from .linking_form import (
@@ -44,10 +50,13 @@ class LinkingPanel(QWidget):
         The user changed a linking parameter: all fields of ``LinkingParams``.
     calibration_edited()
         The user changed the pixel size or frame interval.
+    planes_edited()
+        The user chose another channel or z-plane (see :meth:`planes`).
     """
 
     params_edited = Signal(dict)
     calibration_edited = Signal()
+    planes_edited = Signal()
 
     def __init__(self, runner: JobRunner, session: Session, settings: Settings,
                  parent: QWidget | None = None) -> None:
@@ -58,6 +67,7 @@ class LinkingPanel(QWidget):
         self._hidden: dict[str, Any] = {}  # LinkingParams fields without a widget (kept as given)
         self._filling = False
         self._has_movie = False
+        self._n_planes = (1, 1)  # channels and z-planes of the movie shown
 
         self.diameter = spin(OddSpinBox(), 3, 201, 2, " px")
         # Six decimals: float movies need minmass values such as 0.05 (shown without padding zeros).
@@ -74,6 +84,8 @@ class LinkingPanel(QWidget):
         self.all_frames.setToolTip("Link the whole movie.")
         self.pixel_size = spin(QDoubleSpinBox(), 0, 1000, 0.01, " µm", decimals=4)
         self.frame_interval = spin(QDoubleSpinBox(), 0, 3600, 0.001, " s", decimals=5)
+        self.channel = spin(QSpinBox(), 0, 0, 1)
+        self.z_plane = spin(QSpinBox(), 0, 0, 1)
 
         spots = QFormLayout()
         spots.addRow("Spot diameter", self.diameter)
@@ -88,13 +100,16 @@ class LinkingPanel(QWidget):
         frames_row = QHBoxLayout()
         for widget in (self.first_frame, QLabel("to"), self.last_frame, self.all_frames):
             frames_row.addWidget(widget)
-        movie = QFormLayout()
+        movie = self._movie_form = QFormLayout()
+        movie.addRow("Channel", self.channel)
+        movie.addRow("z-plane", self.z_plane)
         movie.addRow("Frames", frames_row)
         movie.addRow("Pixel size", self.pixel_size)
         movie.addRow("Frame interval", self.frame_interval)
         tips = [(self.diameter, "diameter"), (self.minmass, "minmass"), (self.invert, "invert"),
                 (self.search_range, "search_range"), (self.memory, "memory"), (self.min_length, "min_length"),
                 (self.subtract_drift, "subtract_drift"), (self.drift_smoothing, "drift_smoothing"),
+                (self.channel, "channel"), (self.z_plane, "z"),
                 (self.first_frame, "frames"), (self.last_frame, "frames"),
                 (self.pixel_size, "pixel_size_um"), (self.frame_interval, "frame_interval_s")]
         explain(tips, (spots, links, movie))
@@ -137,6 +152,8 @@ class LinkingPanel(QWidget):
             box.toggled.connect(self._on_params_edited)
         for box in (self.pixel_size, self.frame_interval):
             box.valueChanged.connect(self._on_calibration_edited)
+        for box in (self.channel, self.z_plane):
+            box.valueChanged.connect(self._on_planes_edited)
         self.first_frame.valueChanged.connect(self.last_frame.setMinimum)
         self.last_frame.valueChanged.connect(self.first_frame.setMaximum)
         self.all_frames.clicked.connect(lambda: self.set_frame_range(0, self.last_frame.maximum()))
@@ -203,6 +220,12 @@ class LinkingPanel(QWidget):
                                               (self.pixel_size, self.frame_interval))
         )
 
+    def planes(self) -> tuple[int | None, int | None]:
+        """Channel and z-plane as chosen; None where the movie has only one (what ``iter_link`` takes)."""
+        return tuple(  # type: ignore[return-value]
+            box.value() if count > 1 else None for box, count in zip((self.channel, self.z_plane), self._n_planes)
+        )
+
     def show_calibration(self) -> None:
         """Fill the calibration boxes for the entry shown (no ``calibration_edited``).
 
@@ -244,6 +267,17 @@ class LinkingPanel(QWidget):
             self._recalibrate_tracks(entry)
         self.calibration_edited.emit()
 
+    def _on_planes_edited(self) -> None:
+        if self._filling:
+            return
+        entry = self.entry
+        if entry is not None and entry.kind == KIND_MOVIE:
+            # Remembered with the movie, as its parameters: showing it again, or
+            # classifying it without showing it, uses the same plane.
+            linking = {k: v for k, v in entry.linking.items() if k not in PLANE_KEYS}
+            entry.linking = {**linking, **{k: v for k, v in zip(PLANE_KEYS, self.planes()) if v is not None}}
+        self.planes_edited.emit()
+
     def _recalibrate_tracks(self, entry: SessionFile) -> None:
         """Give linked tracks the calibration now shown, as a new link would.
 
@@ -264,16 +298,20 @@ class LinkingPanel(QWidget):
     # -- the file shown --------------------------------------------------------------
 
     def set_entry(self, entry: SessionFile | None, reader: StackReader | None,
-                  frames: tuple[int, int] | None = None) -> None:
+                  frames: tuple[int, int] | None = None, n_planes: tuple[int, int] = (1, 1)) -> None:
         """Fill the panel for ``entry``.
 
         Parameters
         ----------
         entry : SessionFile or None
         reader : StackReader or None
-            Its open movie (None: no movie).
+            Its open movie (None: no movie), opened with the channel and z-plane
+            the boxes then show.
         frames : (first, last) or None
             Frames to link, both included, as the user left them; None: all.
+        n_planes : (int, int)
+            Channels and z-planes (besides time) of the movie: a box for each of
+            which it has several, hidden otherwise.
         """
         from resandi_core.errors import ResandiError
         from resandi_core.linking import LinkingParams
@@ -294,6 +332,13 @@ class LinkingPanel(QWidget):
             self.last_frame.setRange(0, last)
             first, last_wanted = frames if frames is not None else (0, last)
             self.set_frame_range(max(0, min(first, last)), max(0, min(last_wanted, last)))
+            self._n_planes = n_planes if reader is not None else (1, 1)
+            for box, count, value in zip((self.channel, self.z_plane), self._n_planes,
+                                         (getattr(reader, "channel", None), getattr(reader, "z", None))):
+                box.setRange(0, max(count - 1, 0))
+                box.setValue(value or 0)
+                # Hidden for a movie with one: a box that offers nothing would only puzzle.
+                self._movie_form.setRowVisible(box, count > 1)
         finally:
             self._filling = False
         self._file_calibration = (reader.pixel_size_um, reader.frame_interval_s) if reader else (None, None)
@@ -305,12 +350,23 @@ class LinkingPanel(QWidget):
         elif reader is None:
             self.note.setText("The movie could not be read (see the message above the image).")
         else:
-            self.note.setText("")
+            self.note.setText(self._planes_note(entry))
         self.note.setVisible(bool(self.note.text()))
         self.preview_label.setText("")
         self.show_summary(entry.link_result if entry is not None else None)
         self._has_movie = reader is not None and entry is not None and entry.kind == KIND_MOVIE
         self._update_enabled()
+
+    def _planes_note(self, entry: SessionFile) -> str:
+        """What the movie has and which plane of it is used; "" for a movie with one."""
+        names = (("channel", "channels"), ("z-plane", "z-planes"))
+        has = [f"{count} {plural}" for count, (_, plural) in zip(self._n_planes, names) if count > 1]
+        if not has:
+            return ""
+        used = [f"{name} {value}" for value, (name, _) in zip(self.planes(), names) if value is not None]
+        chosen = any(key in entry.linking for key in PLANE_KEYS)
+        return (f"This movie has {' and '.join(has)}. Shown, previewed and linked: {', '.join(used)}"
+                f"{'' if chosen else ' (the first, by default)'}; choose another under Movie.")
 
     def _update_enabled(self) -> None:
         for child in self.findChildren(QGroupBox):
@@ -335,14 +391,16 @@ class LinkingPanel(QWidget):
         -------
         dict
             ``params`` (LinkingParams); ``frames``: ``(first, last_exclusive)``, or
-            None for the whole movie; ``pixel_size_um`` and ``frame_interval_s``:
+            None for the whole movie; ``channel`` and ``z``: the plane chosen, None
+            where the movie has only one; ``pixel_size_um`` and ``frame_interval_s``:
             the calibration the user typed where it differs from the file's
             metadata, None where the file's (or unknown) applies.
         """
         first, stop = self.frame_range()
         whole = first == 0 and stop == self.last_frame.maximum() + 1
+        channel, z = self.planes()
         pixel_size, interval = self.calibration_overrides()
-        return {"params": self.params(), "frames": None if whole else (first, stop),
+        return {"params": self.params(), "frames": None if whole else (first, stop), "channel": channel, "z": z,
                 "pixel_size_um": pixel_size, "frame_interval_s": interval}
 
     def link(self) -> None:
@@ -354,7 +412,8 @@ class LinkingPanel(QWidget):
             return
         request = self.link_request()
         params, path = request["params"], entry.path
-        used = {**params.to_dict(), **{k: request[k] for k in CALIBRATION_KEYS if request[k] is not None}}
+        used = {**params.to_dict(),
+                **{k: request[k] for k in (*PLANE_KEYS, *CALIBRATION_KEYS) if request[k] is not None}}
 
         def finished(result: LinkResult) -> None:
             entry.linking = used
@@ -362,9 +421,6 @@ class LinkingPanel(QWidget):
             # would otherwise be joined to the new tracks). Emits file_changed.
             self.session.replace_tracks(entry, result.tracks, result)
 
-        self.runner.start(
-            f"Linking {entry.name}",
-            lambda: iter_link(path, params, frames=request["frames"], pixel_size_um=request["pixel_size_um"],
-                              frame_interval_s=request["frame_interval_s"]),
-            on_finished=finished,
-        )
+        # The request's keys are iter_link's arguments: Link links exactly what
+        # link_request() says (and what a classification of the movie links).
+        self.runner.start(f"Linking {entry.name}", lambda: iter_link(path, **request), on_finished=finished)
