@@ -17,13 +17,26 @@ TABS = ("data", "results", "training")
 WARM_UP_DELAY_MS = 500
 
 
+def window_size(text: str) -> tuple[int, int]:
+    """``"1400x900"`` -> (1400, 900); an argparse type, so a bad value is a usage error."""
+    width, _, height = text.lower().partition("x")
+    try:
+        size = int(width), int(height)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT in px, e.g. 1400x900, not {text!r}") from None
+    if min(size) < 200:
+        raise argparse.ArgumentTypeError(f"a window of {text} px is too small (200x200 at least)")
+    return size
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="resandi-gui", description="ResAnDi desktop app")
     parser.add_argument("files", nargs="*", metavar="FILES", help="track files or TIFF movies to open")
     parser.add_argument("--classify", action="store_true", help="classify the files once opened (movies are linked first)")
     parser.add_argument("--screenshot", metavar="PNG", help="save the main window to PNG once all work is done, then exit")
     parser.add_argument("--tab", choices=TABS, help="show this tab (for --screenshot)")
-    parser.add_argument("--size", default="1400x900", metavar="WxH", help="window size (default 1400x900)")
+    parser.add_argument("--size", type=window_size, default="1400x900", metavar="WxH",
+                        help="window size in px (default 1400x900)")
     return parser
 
 
@@ -46,21 +59,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     window = MainWindow()
     install_excepthook(window)
-    width, _, height = args.size.partition("x")
-    window.resize(int(width), int(height))
+    window.resize(*args.size)
     window.show()
     # Load torch, trackpy and the network code once the window is up, so the first
     # classify or link does not stall the window while they load (see warm_up).
     QTimer.singleShot(WARM_UP_DELAY_MS, window.warm_up)
     failures: list[object] = []
     window.runner.failed.connect(failures.append)
+    if args.screenshot and args.files:
+        window.ask_calibration = lambda *_: None  # no modal dialog in a scripted run
     if args.files:
         window.open_files(args.files)
         if args.classify:
             when_idle(window, lambda: window.classify(window.session.files))
     if args.screenshot:
-        if args.files:
-            window.ask_calibration = lambda *_: None  # no modal dialog in a scripted run
 
         def save_and_quit() -> None:
             warming = window.warm_up_thread is None or window.warm_up_thread.is_alive()
@@ -75,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"error: could not write the screenshot to {args.screenshot}", file=sys.stderr)
             for failure in failures:
                 print(f"error: {failure.message}", file=sys.stderr)
+            if window.last_error_box is not None and not failures:  # per-file or unexpected errors
+                print(f"error: {window.last_error_box.text()}", file=sys.stderr)
             code = 0 if ok and not failures and window.last_error_box is None else 1
             window.close()  # stops the preview thread; nothing may outlive the app
             app.exit(code)

@@ -222,7 +222,7 @@ class MainWindow(QMainWindow):
             self.idle.emit()
             return
         title, factory, on_finished = self._queue.pop(0)
-        self.runner.start(title, factory, on_finished=on_finished, on_cancelled=self._queue.clear)
+        self.runner.start(title, factory, on_finished=on_finished)
 
     def warm_up(self) -> None:
         """Import torch, trackpy and the classifier in a background thread.
@@ -251,7 +251,7 @@ class MainWindow(QMainWindow):
         return not self.runner.busy and not self._queue
 
     def _on_job_failed(self, failure: JobFailure) -> None:
-        self._queue.clear()  # later steps (classify after open) depend on this one
+        # Queued jobs (files opened meanwhile) do not depend on this one: they still run.
         title = "Could not finish: " + (self.runner.title or "job")
         show_error(self, title, failure.message, failure.details)
 
@@ -379,12 +379,17 @@ class MainWindow(QMainWindow):
             return
         requests = [self._classify_request(entry) for entry in entries]
         model, device = self.settings.model, self.settings.device
+        tracks_used = [entry.tracks for entry in entries]
         title = f"Classifying {entries[0].name}" + (f" and {len(entries) - 1} more" if len(entries) > 1 else "")
 
         def land(outcome: tuple) -> None:
             loaded, outcomes = outcome
-            for entry, done in zip(entries, outcomes):
+            for entry, done, used in zip(entries, outcomes, tracks_used):
                 if done.failure:
+                    continue
+                if entry.tracks is not used:  # recalibrated or relinked meanwhile: this result is stale
+                    self.statusBar().showMessage(f"{entry.name} changed while it was classified; classify it again.",
+                                                 30_000)
                     continue
                 entry.tracks, entry.result, entry.model = done.tracks, done.result, loaded
                 if done.link_result is not None:
@@ -411,9 +416,12 @@ class MainWindow(QMainWindow):
             return ClassifyRequest(entry.path, None, request["params"].to_dict(), request["frames"],
                                    request["pixel_size_um"], request["frame_interval_s"],
                                    channel=request["channel"], z=request["z"])
-        # Not shown: its remembered parameters and typed calibration (else the movie's own), all frames.
-        linking = entry.linking or dict(self.settings.linking)
-        return ClassifyRequest(entry.path, None, linking, None,
+        # Not shown: what its panel would show (defaults under its own edits), its frame range,
+        # and the calibration typed for it (else the movie's own).
+        linking = {**self.settings.linking, **entry.linking}
+        view = self.data_panel.views.get(entry)
+        frames = (view.frames[0], view.frames[1] + 1) if view is not None and view.frames else None
+        return ClassifyRequest(entry.path, None, linking, frames,
                                linking.get("pixel_size_um"), linking.get("frame_interval_s"))
 
     def use_model(self, name_or_path: str) -> None:
@@ -435,7 +443,15 @@ class MainWindow(QMainWindow):
         self.settings.gradcam_relu = relu
 
     def _set_linking(self, values: dict) -> None:
-        self.settings.linking = dict(values)
+        values = dict(values)
+        current = self.session.current
+        if current is not None and current.path == sample_path(SAMPLE_MOVIE).resolve():
+            from resandi_core.linking import LinkingParams
+
+            defaults = LinkingParams().to_dict()
+            for key in SAMPLE_MOVIE_LINKING:  # the sample's dark beads are not the user's default
+                values[key] = self.settings.linking.get(key, defaults[key])
+        self.settings.linking = values
 
     # --------------------------------------------------------------- export
     def choose_export_folder(self) -> None:

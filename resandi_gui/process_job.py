@@ -16,6 +16,7 @@ import importlib
 import logging
 import multiprocessing
 import queue as queue_module
+import time
 import traceback
 from collections.abc import Generator
 from typing import Any
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 #: How often the parent checks that the child is still alive, in s.
 POLL_S = 0.2
+#: Longest wait for a cancelled child to save and stop, in s, before it is terminated.
+STOP_LIMIT_S = 60.0
 
 
 class BackgroundProcessError(ResandiError):
@@ -102,16 +105,18 @@ def run_in_process(target: str, *args: Any, **kwargs: Any) -> Generator[Any, Non
         child.join()
 
 
-def _drain_until_exit(child, events) -> None:
-    """Wait for a cancelled child, emptying the queue so its writes never block it."""
-    while child.is_alive():
+def _drain_until_exit(child, events, limit_s: float = STOP_LIMIT_S) -> None:
+    """Wait for a cancelled child, emptying the queue so its writes never block it;
+    terminate it if it has not stopped within ``limit_s`` in all."""
+    deadline = time.monotonic() + limit_s
+    while child.is_alive() and time.monotonic() < deadline:
         try:
             kind, _ = events.get(timeout=POLL_S)
         except queue_module.Empty:
             continue
         if kind in ("cancelled", "done", "error"):
             break
-    child.join(timeout=60)
+    child.join(timeout=max(0.0, deadline - time.monotonic()))
     if child.is_alive():
-        log.warning("background process did not stop within 60 s; terminating it")
+        log.warning("background process did not stop within %.0f s; terminating it", limit_s)
         child.terminate()

@@ -192,3 +192,30 @@ def test_entry_point_opens_classifies_and_saves_a_screenshot(tmp_path, untrained
     )
     assert run.returncode == 0, run.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+
+
+def test_a_failed_job_does_not_drop_the_files_opened_meanwhile(qtbot, window, tmp_path):
+    from resandi_core.errors import ResandiError
+    from resandi_core.progress import Progress
+
+    def failing():
+        yield Progress(0, 1)
+        raise ResandiError("no particle found")
+
+    path = write_tracks(tmp_path / "later.csv")
+    window.run_job("failing", failing)
+    window.open_files([path])  # queued behind the failing job
+    wait_idle(qtbot, window)
+    assert [f.name for f in window.session.files] == ["later.csv"]
+    assert "no particle found" in window.last_error_box.text()
+
+
+def test_the_sample_movies_dark_beads_do_not_become_the_users_default(qtbot, window):
+    window.open_sample_movie()
+    wait_idle(qtbot, window)
+    assert window.data_panel.linking_params().invert
+    window.data_panel.linking_panel.set_params(
+        dataclasses.replace(window.data_panel.linking_params(), diameter=9))
+    window.data_panel.linking_changed.emit(window.data_panel.linking_params().to_dict())
+    assert window.settings.linking["diameter"] == 9
+    assert not window.settings.linking.get("invert", False)

@@ -50,3 +50,15 @@ def test_gui_entry_point_writes_a_screenshot(tmp_path):
     )
     assert run.returncode == 0, run.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+
+
+def test_a_scripted_run_says_why_it_failed(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a;b\n;;\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    run = subprocess.run([sys.executable, "-m", "resandi_gui.app", str(bad), "--screenshot", str(tmp_path / "x.png")],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert run.returncode == 1 and "bad.csv" in run.stderr
+    run = subprocess.run([sys.executable, "-m", "resandi_gui.app", "--size", "1400"],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert run.returncode == 2 and "WIDTHxHEIGHT" in run.stderr

@@ -87,11 +87,15 @@ class SpotPreview(QObject):
         self._wanted = None
         self._timer.stop()
 
-    def shutdown(self, timeout_ms: int = 10_000) -> None:
-        """Stop waiting and wait for a running preview, so no thread outlives the panel."""
+    def shutdown(self) -> None:
+        """Stop waiting and wait for a running preview, so no thread outlives the panel.
+
+        No time limit: a preview is one bounded ``locate`` call, and a thread
+        destroyed while running makes Qt abort the app.
+        """
         self.discard()
         self.runner.cancel()
-        self.runner.wait(timeout_ms)
+        self.runner.wait(None)
 
     def _start_wanted(self) -> None:
         if self._wanted is None or self._timer.isActive() or self.runner.busy:

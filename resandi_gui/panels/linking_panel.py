@@ -415,8 +415,11 @@ class LinkingPanel(QWidget):
         used = {**params.to_dict(),
                 **{k: request[k] for k in (*PLANE_KEYS, *CALIBRATION_KEYS) if request[k] is not None}}
 
+        linking_at_start = dict(entry.linking)
+
         def finished(result: LinkResult) -> None:
-            entry.linking = used
+            # What was used, unless the user edited the panel while it linked: keep the edits.
+            entry.linking = used if entry.linking == linking_at_start else {**used, **entry.linking}
             # New tracks: the old classification goes with the old ones (its track ids
             # would otherwise be joined to the new tracks). Emits file_changed.
             self.session.replace_tracks(entry, result.tracks, result)
