@@ -77,8 +77,6 @@ def write_tracks(path: Path, n_tracks: int, length: int = 1000) -> Path:
 
 def run_until_idle(app, window, meter: StallMeter) -> tuple[dict, float]:
     """Meter the UI until the job runner is free; returns (stalls while running, landing ms)."""
-    from resandi_gui.main_window import when_idle
-
     landed = []
     meter.start()
     while window.runner.busy:
@@ -86,7 +84,7 @@ def run_until_idle(app, window, meter: StallMeter) -> tuple[dict, float]:
         time.sleep(0.001)
     stats = meter.stop()
     start = time.perf_counter()
-    when_idle(window, lambda: landed.append(time.perf_counter()))
+    window.runner.when_idle(lambda: landed.append(time.perf_counter()))
     while not landed:
         app.processEvents()
     return stats, (landed[0] - start) * 1000

@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("ResAnDi")
     setup_logging()
     from .errors import install_excepthook
-    from .main_window import MainWindow, when_idle
+    from .main_window import MainWindow
 
     window = MainWindow()
     install_excepthook(window)
@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.files:
         window.open_files(args.files)
         if args.classify:
-            when_idle(window, lambda: window.classify(window.session.files))
+            window.runner.when_idle(lambda: window.classify(window.session.files))
     if args.screenshot:
 
         def save_and_quit() -> None:
@@ -94,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             app.exit(code)
 
         # After the open (and classify) jobs; the extra delay lets plots lay out.
-        QTimer.singleShot(0, lambda: when_idle(window, lambda: QTimer.singleShot(300, save_and_quit)))
+        QTimer.singleShot(0, lambda: window.runner.when_idle(lambda: QTimer.singleShot(300, save_and_quit)))
     return app.exec()
 
 

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QActionGroup, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -79,9 +79,6 @@ class MainWindow(QMainWindow):
         Asks for missing calibration; tests replace it to avoid a modal dialog.
     """
 
-    #: Emitted when the runner is free and nothing is queued.
-    idle = Signal()
-
     def __init__(self, settings: Settings | None = None) -> None:
         super().__init__()
         collect_garbage_on_ui_thread()  # never destroy Qt objects on a worker thread
@@ -91,7 +88,6 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.session = Session(self)
         self.runner = JobRunner(self)
-        self._queue: list[tuple[str, Callable, Callable | None]] = []
         self.last_error_box = None
         self.last_export: list[Path] = []
         self.warm_up_thread = None
@@ -188,7 +184,6 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.runner.failed.connect(self._on_job_failed)
-        self.runner.stopped.connect(self._start_next)
         self.runner.busy_changed.connect(lambda _busy: self._update_actions())
         self.session.current_changed.connect(self._show_current)
         self.session.file_changed.connect(self._on_file_changed)
@@ -211,18 +206,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ jobs
     def run_job(self, title: str, factory: Callable, on_finished: Callable | None = None) -> None:
         """Run a job now, or after the running and queued ones."""
-        self._queue.append((title, factory, on_finished))
-        if not self.runner.busy:
-            self._start_next()
-
-    def _start_next(self) -> None:
-        if self.runner.busy:
-            return
-        if not self._queue:
-            self.idle.emit()
-            return
-        title, factory, on_finished = self._queue.pop(0)
-        self.runner.start(title, factory, on_finished=on_finished)
+        self.runner.enqueue(title, factory, on_finished)
 
     def warm_up(self) -> None:
         """Import torch, trackpy and the classifier in a background thread.
@@ -248,7 +232,7 @@ class MainWindow(QMainWindow):
     @property
     def is_idle(self) -> bool:
         """No job running and none queued."""
-        return not self.runner.busy and not self._queue
+        return self.runner.is_idle
 
     def _on_job_failed(self, failure: JobFailure) -> None:
         # Queued jobs (files opened meanwhile) do not depend on this one: they still run.
@@ -515,7 +499,7 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
-            self._queue.clear()
+            self.runner.clear_queue()
             self.runner.cancel()
             self.statusBar().showMessage("Stopping the running job…")
             self.runner.wait(None)  # no thread may outlive the window: Qt would abort
@@ -524,18 +508,3 @@ class MainWindow(QMainWindow):
             self.warm_up_thread.join()  # an interpreter exiting mid-import of torch can crash
         self._save_settings()
         super().closeEvent(event)
-
-
-def when_idle(window: MainWindow, callback: Callable[[], None]) -> None:
-    """Call ``callback`` once the window has no job running or queued."""
-    if window.is_idle:
-        QTimer.singleShot(0, callback)
-        return
-
-    def once() -> None:
-        if not window.is_idle:  # an earlier idle handler queued more work: wait for it
-            return
-        window.idle.disconnect(once)
-        callback()
-
-    window.idle.connect(once)

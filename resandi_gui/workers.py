@@ -123,6 +123,8 @@ class JobRunner(QObject):
     busy_changed(bool)
         True when a job starts, False when it stops: panels disable the controls
         that would start a conflicting job.
+    idle()
+        No job runs and none is queued (see :meth:`enqueue`).
 
     A job's own ``on_finished``/``on_cancelled`` callbacks (given to :meth:`start`)
     run before the signals, so a result lands on the object it came from (the
@@ -136,6 +138,7 @@ class JobRunner(QObject):
     cancelled = Signal()
     stopped = Signal()
     busy_changed = Signal(bool)
+    idle = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -144,6 +147,7 @@ class JobRunner(QObject):
         self._cancel = threading.Event()
         self.title = ""
         self._on_finished_cb: Callable[[Any], None] | None = None
+        self._queue: list[tuple[str, JobFactory, Callable[[Any], None] | None]] = []
         self._on_cancelled_cb: Callable[[], None] | None = None
 
     @property
@@ -195,6 +199,45 @@ class JobRunner(QObject):
         self.started.emit(title)
         self.busy_changed.emit(True)
 
+    def enqueue(self, title: str, factory: JobFactory, on_finished: Callable[[Any], None] | None = None) -> None:
+        """Run a job now, or after the running and queued ones (a failure or a cancel
+        does not drop the jobs queued behind it: they do not depend on it)."""
+        self._queue.append((title, factory, on_finished))
+        if not self.busy:
+            self._start_next()
+
+    @property
+    def is_idle(self) -> bool:
+        """No job running and none queued."""
+        return not self.busy and not self._queue
+
+    def clear_queue(self) -> None:
+        """Forget the queued jobs (the running one goes on)."""
+        self._queue.clear()
+
+    def when_idle(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once no job runs and none is queued (at once if so now)."""
+        if self.is_idle:
+            callback()
+            return
+
+        def once() -> None:
+            if not self.is_idle:  # an earlier idle handler queued more work: wait for it
+                return
+            self.idle.disconnect(once)
+            callback()
+
+        self.idle.connect(once)
+
+    def _start_next(self) -> None:
+        if self.busy:
+            return
+        if not self._queue:
+            self.idle.emit()
+            return
+        title, factory, on_finished = self._queue.pop(0)
+        self.start(title, factory, on_finished=on_finished)
+
     def cancel(self) -> None:
         """Ask the running job to stop at its next progress event."""
         self._cancel.set()
@@ -237,6 +280,7 @@ class JobRunner(QObject):
             self.stopped.emit()
             if not self.busy:
                 self.busy_changed.emit(False)
+                self._start_next()
 
     @Slot(object)
     def _on_finished(self, value: object) -> None:

@@ -165,3 +165,19 @@ def test_the_progress_bar_says_what_it_counts_and_when_it_ends(qtbot, runner):
     assert "5 / 20 windows" in bar.label.text()
     bar.on_progress(Progress(1, 3, "something new"))
     assert "1 / 3," in bar.label.text()  # no unit rather than a wrong one
+
+
+def test_queued_jobs_run_in_order_past_a_failure_then_idle_fires_once(qtbot, runner):
+    def failing():
+        yield Progress(0, 1)
+        raise ResandiError("bad file")
+
+    order, idle = [], []
+    runner.idle.connect(lambda: idle.append(True))
+    with qtbot.waitSignal(runner.idle, timeout=5000):
+        runner.enqueue("first", lambda: counting_job(3, []), lambda r: order.append(("first", r)))
+        runner.enqueue("second", failing, lambda r: order.append(("second", r)))
+        runner.enqueue("third", lambda: counting_job(4, []), lambda r: order.append(("third", r)))
+        assert not runner.is_idle
+        runner.when_idle(lambda: order.append("idle"))
+    assert order == [("first", 3), ("third", 6), "idle"] and idle == [True] and runner.is_idle
