@@ -136,4 +136,6 @@ class TrajectoryPlot(QWidget):
             self.end_label.setPos(x[-1], y[-1])
             self.start_label.show()
             self.end_label.show()
+        # 12% margins: the "start" and "end" labels sit beside the end points and must not be cut off.
+        self.plot.getViewBox().setDefaultPadding(0.12)
         self.plot.enableAutoRange()
