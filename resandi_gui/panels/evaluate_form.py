@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QPushButton, QVBoxLayout, QWidget
 
-from .training_fields import FolderField
+from .training_fields import FolderField, button_row
 
 
 def is_model_folder(folder: Path | None) -> bool:
@@ -36,11 +36,7 @@ class EvaluateForm(QGroupBox):
         form.addRow("Test data", self.test_folder)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.evaluate_button)
-        buttons.addWidget(self.use_model_button)
-        layout.addLayout(buttons)
+        layout.addLayout(button_row(self.evaluate_button, self.use_model_button))
 
     def model_path(self) -> Path | None:
         return self.model_folder.path()

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .training_fields import FolderField
+from .training_fields import FolderField, button_row
 
 if TYPE_CHECKING:
     from resandi_core.synth import DatasetSpec
@@ -88,10 +88,7 @@ class GenerateForm(QGroupBox):
         form.addRow("Folder", self.folder)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.generate_button)
-        layout.addLayout(buttons)
+        layout.addLayout(button_row(self.generate_button))
 
         self._auto_named = True
         for signal in (self.n_per_class.valueChanged, self.seed.valueChanged, self.length.valueChanged,

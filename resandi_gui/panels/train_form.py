@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from resandi_core.devices import DEVICE_CHOICES
 from resandi_core.train_config import TrainConfig
 
-from .training_fields import FloatEdit, FolderField, OptionalFloatSpin, OptionalIntSpin
+from .training_fields import FloatEdit, FolderField, OptionalFloatSpin, OptionalIntSpin, button_row
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 AUGMENTATIONS = (("none", "none"), ("random", "random copies"), ("targeted", "Grad-CAM targeted"))
@@ -150,11 +150,7 @@ class TrainForm(QGroupBox):
         form.addRow("Grad-CAM model", self.augment_model)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        for button in (self.train_button, self.resume_button, self.cancel_button):
-            buttons.addWidget(button)
-        layout.addLayout(buttons)
+        layout.addLayout(button_row(self.train_button, self.resume_button, self.cancel_button))
         self.apply_config(TrainConfig())  # the paper's recipe
 
     @staticmethod

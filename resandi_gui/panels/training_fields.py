@@ -131,3 +131,12 @@ class FloatEdit(QLineEdit):
 
     def set_value(self, value: float) -> None:
         self.setText(f"{value:g}")
+
+
+def button_row(*buttons: QWidget) -> QHBoxLayout:
+    """The buttons of a form section, right-aligned, in the order given."""
+    row = QHBoxLayout()
+    row.addStretch(1)
+    for button in buttons:
+        row.addWidget(button)
+    return row
