@@ -136,8 +136,8 @@ def main() -> int:
     rows.append((f"classify {args.tracks} x 1000 points", stats, landing))
 
     from resandi_core.progress import run_job
-    from resandi_core.synth import DatasetSpec, iter_generate
-    from resandi_core.train import TrainConfig, iter_train
+    from resandi_core.training.synth import DatasetSpec, iter_generate
+    from resandi_core.training.loop import TrainConfig, iter_train
 
     data = run_job(iter_generate(workdir / "data", DatasetSpec(n_per_class=32, seed=0, fixed_length=200), workers=1))
     config = TrainConfig(max_epochs=2, batch_size=32, steps_per_epoch=args.train_steps // 2, device="cpu")
@@ -147,7 +147,7 @@ def main() -> int:
     stats, landing = run_until_idle(app, window, meter)
     rows.append((f"train {args.train_steps} steps, thread", stats, landing))
     # What the Training tab does: the same generator in a child process.
-    window.runner.start("train", lambda: run_in_process("resandi_core.train.iter_train", data,
+    window.runner.start("train", lambda: run_in_process("resandi_core.training.loop.iter_train", data,
                                                         workdir / "run-process", config))
     stats, landing = run_until_idle(app, window, meter)
     rows.append((f"train {args.train_steps} steps, process", stats, landing))

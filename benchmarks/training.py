@@ -6,7 +6,7 @@
    ``torch.compile``. Rounds are interleaved and the median of each is
    reported, with the ratio to the fp32 baseline measured in the same run.
 2. Data generation throughput (trajectories/s) per class, in one process and
-   in all cores' worker processes (``resandi_core.synth.iter_generate``).
+   in all cores' worker processes (``resandi_core.training.synth.iter_generate``).
 
 Usage::
 
@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from resandi_core.model.resandi import ResAnDi
 from resandi_core.model.spec import CLASS_NAMES
-from resandi_core.synth import DatasetSpec, generate_dataset
+from resandi_core.training.synth import DatasetSpec, generate_dataset
 
 
 def training_rate(variant: str, steps: int, batch: int = 64) -> float:
@@ -60,7 +60,7 @@ def generation_rates(n_per_class: int) -> dict[str, float]:
     """Trajectories/s of each class in one process (varying length 10-1000)."""
     from andi_datasets.models_theory import models_theory
 
-    from resandi_core.synth import CLASS_GENERATORS, generate_trajectory
+    from resandi_core.training.synth import CLASS_GENERATORS, generate_trajectory
 
     models = models_theory()
     rng = np.random.default_rng(0)

@@ -7,6 +7,9 @@ in a dialog. ``where`` names the file (and row or track), ``hint`` the fix.
 
 from __future__ import annotations
 
+import traceback
+from dataclasses import dataclass
+
 
 class ResandiError(Exception):
     """Base class for errors a user can act on.
@@ -48,3 +51,50 @@ class DeviceError(ResandiError):
 
 class OutputError(ResandiError):
     """Results cannot be written where asked."""
+
+
+class StackError(ResandiError):
+    """A movie cannot be read as a stack of 2-D frames."""
+
+
+class LinkingError(ResandiError):
+    """Particles cannot be located or linked with the given parameters."""
+
+
+class DatasetError(ResandiError, ValueError):
+    """A synthetic data set is asked for with bad values, or its folder is missing,
+    incomplete or inconsistent. Also a ``ValueError``, as a bad value is one."""
+
+
+class TrainingError(ResandiError):
+    """Training cannot start or continue as asked."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a job, or one file of a batch, stopped.
+
+    Attributes
+    ----------
+    message : str
+        One readable paragraph: for a :class:`ResandiError` its message (file,
+        place, what to do), else the exception type and text.
+    details : str
+        The traceback, for a dialog's "details" and the log file.
+    expected : bool
+        True for ResandiError (bad input the user can fix), False for a crash.
+    """
+
+    message: str
+    details: str
+    expected: bool
+
+
+def describe_failure(exc: BaseException) -> Failure:
+    """A :class:`Failure` from an exception raised by a job."""
+    details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    if getattr(exc, "details", None):  # raised again from a background process: its traceback
+        details += "\nIn the background process:\n" + exc.details
+    if isinstance(exc, ResandiError):
+        return Failure(str(exc), details, True)
+    return Failure(f"{type(exc).__name__}: {exc}", details, False)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .fileio import atomic_write
+from .atomic import atomic_write
 
 log = logging.getLogger(__name__)
 

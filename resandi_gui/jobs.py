@@ -28,7 +28,7 @@ PLANE_KEYS = ("channel", "z")
 
 def is_movie(path: str | Path) -> bool:
     """Whether ``path`` names a TIFF movie (by its suffix, as ``resandi classify`` decides)."""
-    from resandi_core.cli_link import is_stack_path
+    from resandi_core.cli.link import is_stack_path
 
     return is_stack_path(path)
 
@@ -103,14 +103,14 @@ def movie_planes(path: str | Path) -> tuple[int, int]:
     """Number of channels and of z-planes (besides time) of a movie, from its axes alone.
 
     Reads the TIFF's headers and metadata only, never pixel data, and mirrors how
-    :class:`~resandi_core.stacks.StackReader` picks the time axis (``T``, else
+    :class:`~resandi_core.io.stacks.StackReader` picks the time axis (``T``, else
     ``I``/``Q``, else ``Z``: a ``Z`` that serves as time is no z-plane to choose).
     An RGB movie without a ``C`` axis counts as one channel: it is read as gray.
     ``(1, 1)`` when the file cannot be inspected: opening it then reports why.
     """
     import tifffile
 
-    from resandi_core.stacks import TIME_AXES
+    from resandi_core.io.stacks import TIME_AXES
 
     try:
         with tifffile.TiffFile(path) as tif:
@@ -172,7 +172,7 @@ def read_files(paths: Sequence[Path]) -> Generator[Progress, None, list[FileOutc
         yield Progress(i, len(paths), "read")
         try:
             if is_movie(path):
-                from resandi_core.stacks import StackReader
+                from resandi_core.io.stacks import StackReader
 
                 planes = choose_planes(path)
                 # Opens the file and checks its axes (and the plane chosen by default).

@@ -15,7 +15,7 @@ import pytest
 
 from resandi_core.linking import LinkingParams, LinkResult, iter_link, locate_preview, run_link
 from resandi_core.settings import Settings
-from resandi_core.stacks import StackReader
+from resandi_core.io.stacks import StackReader
 from resandi_core.tracks import Tracks
 
 pytestmark = pytest.mark.gui
@@ -416,7 +416,7 @@ def shown(panel, box) -> bool:
 
 def test_movies_with_several_channels_or_planes_open_with_the_first(tmp_path):
     from resandi_core.progress import run_job
-    from resandi_core.stacks import StackError
+    from resandi_core.io.stacks import StackError
     from resandi_gui.jobs import PlaneChoice, choose_planes, read_files
 
     channels = hyperstack(tmp_path / "channels.tif")

@@ -50,10 +50,10 @@ def _tiny_recipe(form, epochs: int) -> None:
 
 
 def test_generate_train_cancel_resume_evaluate_and_use(qtbot, panel, tmp_path):
-    from resandi_core.evaluate import iter_evaluate
+    from resandi_core.training.evaluate import iter_evaluate
     from resandi_core.model.store import load_model_folder
     from resandi_core.progress import run_job
-    from resandi_core.synth import load_dataset
+    from resandi_core.training.synth import load_dataset
 
     runner = panel.runner
     assert panel.train_form.max_epochs.value() == 100 and panel.train_form.lr.value() == 1e-4  # paper defaults
@@ -134,7 +134,7 @@ def test_generate_train_cancel_resume_evaluate_and_use(qtbot, panel, tmp_path):
 
 
 def test_a_long_run_asks_with_the_estimate_and_no_means_no(qtbot, panel, tmp_path):
-    from resandi_core.train_estimate import estimate_training_seconds, training_items
+    from resandi_core.training.estimate import estimate_training_seconds, training_items
 
     # Only the manifest is read before the question (the speed test uses random inputs).
     data = tmp_path / "fake_set"
@@ -177,7 +177,7 @@ def test_building_the_tab_imports_no_torch(tmp_path):
 
 def test_the_form_gives_the_cli_recipe(panel):
     from resandi_core.cli import build_parser
-    from resandi_core.cli_train import _train_config
+    from resandi_core.cli.train import _train_config
 
     def cli(*options):
         return _train_config(build_parser().parse_args(["train", "--data", "d", "--out", "o", *options]))

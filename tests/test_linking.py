@@ -20,7 +20,7 @@ from resandi_core.linking import (
     locate_preview,
     run_link,
 )
-from resandi_core.stacks import StackError, StackReader, parse_frames
+from resandi_core.io.stacks import StackError, StackReader, parse_frames
 
 
 #: Parameters that find the spots of :func:`spots_movie`.

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from resandi_core.errors import ModelFolderError
-from resandi_core.fileio import atomic_write
+from resandi_core.atomic import atomic_write
 from resandi_core.model.store import (
     list_models,
     load_model,

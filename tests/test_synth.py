@@ -9,7 +9,7 @@ import pytest
 
 from resandi_core.model.spec import CLASS_NAMES
 from resandi_core.progress import run_job
-from resandi_core.synth import (
+from resandi_core.training.synth import (
     DatasetError,
     DatasetSpec,
     _shard_arrays,

@@ -16,14 +16,14 @@ import pandas as pd
 import pytest
 import torch
 
-from resandi_core.augment import mean_gradcam_scores, select_random, select_targeted
-from resandi_core.evaluate import Evaluation, iter_evaluate
-from resandi_core.experiments import decile_masks, effective_sigmas, iter_erasure, iter_noise, summarise_noise
+from resandi_core.training.augment import mean_gradcam_scores, select_random, select_targeted
+from resandi_core.training.evaluate import Evaluation, iter_evaluate
+from resandi_core.training.experiments import decile_masks, effective_sigmas, iter_erasure, iter_noise, summarise_noise
 from resandi_core.model.gradcam import upsample
 from resandi_core.model.store import load_model_folder
 from resandi_core.progress import run_job
-from resandi_core.synth import DatasetSpec, generate_dataset, load_dataset
-from resandi_core.train import EarlyStopping, TrainConfig, TrainingError, batch_items, iter_train
+from resandi_core.training.synth import DatasetSpec, generate_dataset, load_dataset
+from resandi_core.training.loop import EarlyStopping, TrainConfig, TrainingError, batch_items, iter_train
 
 pytestmark = pytest.mark.slow
 
@@ -115,7 +115,7 @@ def test_bad_recipes_are_refused():
 
 
 def test_evaluation_tables_and_confusion(trained, data_dirs, tmp_path):
-    from resandi_core.evaluate import write_evaluation
+    from resandi_core.training.evaluate import write_evaluation
 
     data = load_dataset(data_dirs / "test")
     evaluation = run_job(iter_evaluate(load_model_folder(trained), data, device="cpu"))
@@ -225,7 +225,7 @@ def test_cli_generate_train_evaluate_experiment(tmp_path, monkeypatch):
 
 def test_batchnorm_recalibration_uses_the_frozen_weights(data_dirs):
     from resandi_core.model.resandi import ResAnDi
-    from resandi_core.train import recalibrate_batchnorm
+    from resandi_core.training.loop import recalibrate_batchnorm
 
     data = load_dataset(data_dirs / "train")
     torch.manual_seed(0)

@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..errors import ResandiError, TrackFormatError
 from ..tracks import POSITION_UNITS, TIME_COLUMN, Tracks
-from .units import length_unit
+from ..units import length_unit
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import TrackFormatError
-from .units import LENGTH_UNITS, TIME_UNITS, FRAME_UNITS
+from ..units import LENGTH_UNITS, TIME_UNITS, FRAME_UNITS
 
 #: Columns a table can map: the four required and the optional time in seconds.
 CANONICAL = ("track_id", "frame", "x", "y", "t")

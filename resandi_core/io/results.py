@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import OutputError
-from ..fileio import atomic_writes
+from ..atomic import atomic_writes
 
 RESULTS_FILE = "results.csv"
 GRADCAM_FILE = "gradcam.csv"

@@ -33,7 +33,7 @@ from ..errors import TrackFormatError
 from ..tracks import Tracks
 from .assemble import ReadOptions, Report, finish_tracks, numeric_column
 from .columns import CANONICAL, Header, choose_columns
-from .units import length_unit, time_unit_seconds
+from ..units import length_unit, time_unit_seconds
 
 FORMAT_NAME = "table"
 DELIMITERS = (",", ";", "\t", "|")

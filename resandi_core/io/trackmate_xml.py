@@ -44,7 +44,7 @@ import pandas as pd
 from ..errors import TrackFormatError
 from ..tracks import Tracks
 from .assemble import ReadOptions, Report, finish_tracks, note_default_frame_interval, short_list
-from .units import is_frame_unit, length_unit, time_unit_seconds
+from ..units import is_frame_unit, length_unit, time_unit_seconds
 
 FORMAT_NAME = "trackmate-xml"
 

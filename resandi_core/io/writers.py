@@ -1,6 +1,6 @@
 """Writing tracks for other tools: trackpy CSV and TrackMate's spot table.
 
-Both writers go through :func:`resandi_core.fileio.atomic_write`: the file is
+Both writers go through :func:`resandi_core.atomic.atomic_write`: the file is
 written under a temporary name and renamed when complete, so a failure never
 leaves a half-written file over a good one. Floats are written with full
 precision (``repr``), so reading the file back gives the same numbers.
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import OutputError
-from ..fileio import atomic_write
+from ..atomic import atomic_write
 from ..tracks import TIME_COLUMN, Tracks
 
 #: TrackMate keys the spot-table writer fills itself, with their names and short names.

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..errors import ModelFolderError
-from ..fileio import atomic_write
+from ..atomic import atomic_write
 from .spec import BLOCK_KERNEL, CLASS_NAMES, INPUT_LENGTH, STAGE_CHANNELS, STEM_KERNEL
 
 if TYPE_CHECKING:

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from resandi_core.linking import LinkingParams
     from resandi_core.settings import Settings
-    from resandi_core.stacks import StackReader
+    from resandi_core.io.stacks import StackReader
     from resandi_core.tracks import Tracks
 
 #: Quiet time after the last change before a preview starts, in ms: typing "120"
@@ -274,7 +274,7 @@ class DataPanel(QWidget):
             view.levels = self.movie_view.levels
 
     def _show(self, entry: SessionFile | None) -> None:
-        from resandi_core.stacks import StackError, StackReader
+        from resandi_core.io.stacks import StackError, StackReader
 
         self.entry = entry
         self._shown_tracks = entry.tracks if entry is not None else None

@@ -1,6 +1,6 @@
 """Section 1 of the training tab: what synthetic data set to generate, and where.
 
-Only the form; the training panel runs :func:`resandi_core.synth.iter_generate`
+Only the form; the training panel runs :func:`resandi_core.training.synth.iter_generate`
 on the job runner. The output folder is named after the settings (size, seed,
 lengths, noise) until the user types or picks another, so a second set with
 another seed lands in a new folder instead of being refused as "a different
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from .training_fields import FolderField, button_row
 
 if TYPE_CHECKING:
-    from resandi_core.synth import DatasetSpec
+    from resandi_core.training.synth import DatasetSpec
 
 #: (key, label) of what a freshly generated set is used for; the key also starts the folder name.
 ROLES = (("train", "training"), ("val", "validation"), ("test", "testing"))
@@ -104,7 +104,7 @@ class GenerateForm(QGroupBox):
 
     def spec(self) -> DatasetSpec:
         """The data set the form describes (raises ValueError for impossible values)."""
-        from resandi_core.synth import DatasetSpec
+        from resandi_core.training.synth import DatasetSpec
 
         return DatasetSpec(
             n_per_class=self.n_per_class.value(),

@@ -38,7 +38,7 @@ from .linking_form import (
 if TYPE_CHECKING:
     from resandi_core.linking import LinkingParams, LinkResult
     from resandi_core.settings import Settings
-    from resandi_core.stacks import StackReader
+    from resandi_core.io.stacks import StackReader
 
 
 class LinkingPanel(QWidget):

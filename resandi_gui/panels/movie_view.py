@@ -1,6 +1,6 @@
 """The movie, one frame at a time, with detected spots and track tails drawn on it.
 
-Frames are read one at a time through :class:`~resandi_core.stacks.StackReader`
+Frames are read one at a time through :class:`~resandi_core.io.stacks.StackReader`
 when the frame slider moves, so a movie of any length costs one frame of memory.
 Tracks are drawn as a few curve items (one per colour), not one item per track,
 so thousands of tracks scrub smoothly. The view shows readers it is given and
@@ -22,7 +22,7 @@ from .track_overlay import HIGHLIGHT_COLOUR, PREVIEW_COLOUR, TAIL_FRAMES, TRACK_
 if TYPE_CHECKING:
     import pandas as pd
 
-    from resandi_core.stacks import StackReader
+    from resandi_core.io.stacks import StackReader
     from resandi_core.tracks import Tracks
 
 __all__ = ["MovieView", "TrackTails", "nice_length"]

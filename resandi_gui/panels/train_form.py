@@ -1,6 +1,6 @@
 """Section 2 of the training tab: data folders, the recipe, device and augmentation.
 
-Every field maps to one :class:`resandi_core.train.TrainConfig` field, the same
+Every field maps to one :class:`resandi_core.training.loop.TrainConfig` field, the same
 twenty that ``resandi train`` passes, so the same settings give the same model
 in the GUI and the CLI. The recipe fields are filled from ``TrainConfig()``
 (the paper's recipe), which lives in the torch-free ``train_config`` module so
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from resandi_core.devices import DEVICE_CHOICES
-from resandi_core.train_config import TrainConfig
+from resandi_core.training.config import TrainConfig
 
 from .training_fields import FloatEdit, FolderField, OptionalFloatSpin, OptionalIntSpin, button_row
 

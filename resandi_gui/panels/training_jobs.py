@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from resandi_core.progress import format_duration
 
 if TYPE_CHECKING:
-    from resandi_core.evaluate import Evaluation
-    from resandi_core.train_config import TrainConfig
+    from resandi_core.training.evaluate import Evaluation
+    from resandi_core.training.config import TrainConfig
 
 
 class FolderProblem(Exception):
@@ -71,7 +71,7 @@ def measure_job(config: TrainConfig, steps: int) -> Generator[Any, None, RateMea
     """Time ``steps`` optimiser steps with ``config`` (after one warm-up step)."""
     from resandi_core.devices import resolve_device
     from resandi_core.progress import Progress
-    from resandi_core.train_estimate import measure_training_rate
+    from resandi_core.training.estimate import measure_training_rate
 
     device, reason = resolve_device(config.device)
     yield Progress(0, 1, "measure speed")
@@ -121,7 +121,7 @@ def evaluate_job(
     model_dir: Path, data_dir: Path, device: str, out_dir: Path, card: bool
 ) -> Generator[Any, None, Evaluation]:
     """Evaluate a model folder on a data set; write the tables (and the card section) like the CLI."""
-    from resandi_core.evaluate import iter_evaluate_into
+    from resandi_core.training.evaluate import iter_evaluate_into
 
     command = f"resandi evaluate --model {model_dir} --data {data_dir} --out {out_dir} --card (desktop app)"
     return (yield from iter_evaluate_into(model_dir, data_dir, out_dir, device=device,

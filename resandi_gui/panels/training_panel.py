@@ -218,7 +218,7 @@ class TrainingPanel(QWidget):
             return
 
         def factory():
-            from resandi_core.synth import iter_generate
+            from resandi_core.training.synth import iter_generate
 
             return iter_generate(folder, spec, workers=self.generate_workers)
 
@@ -263,7 +263,7 @@ class TrainingPanel(QWidget):
 
     def _after_measure(self, result: jobs.RateMeasurement, config: Any, n_train: int, data: Path,
                        val: Path | None, out: Path) -> None:
-        from resandi_core.train_estimate import estimate_training_seconds, training_items
+        from resandi_core.training.estimate import estimate_training_seconds, training_items
 
         items = training_items(n_train, config)
         estimate = estimate_training_seconds(config, items, result.rate)
@@ -294,7 +294,7 @@ class TrainingPanel(QWidget):
             # thread would stall the window (benchmarks/gui_stall.py).
             from ..process_job import run_in_process
 
-            return run_in_process("resandi_core.train.iter_train", data, out, config, val_dir=val, resume=resume)
+            return run_in_process("resandi_core.training.loop.iter_train", data, out, config, val_dir=val, resume=resume)
 
         def finished(path: Path) -> None:
             self.model_dir = Path(path)

@@ -1,7 +1,7 @@
 """The 8×8 confusion matrix as a heat map with the value written in each cell.
 
 Rows are true classes, columns predicted classes, each row in % of its true
-class (REFERENCE.md's layout, :meth:`resandi_core.evaluate.Evaluation.confusion_percent`).
+class (REFERENCE.md's layout, :meth:`resandi_core.training.evaluate.Evaluation.confusion_percent`).
 Drawn with pyqtgraph (an ImageItem and one TextItem per cell) so it lives in the
 same widget family as the curves; class names label both axes.
 """

@@ -107,7 +107,7 @@ class TrainingCurves(QWidget):
         self._redraw()
 
     def add_event(self, event: Any) -> None:
-        """Take one :class:`~resandi_core.train.TrainProgress`; other events are ignored."""
+        """Take one :class:`~resandi_core.training.loop.TrainProgress`; other events are ignored."""
         kind = getattr(event, "event", None)
         if kind == "epoch":
             self._rows[int(event.epoch)] = {key: float(getattr(event, key)) for key in self._curves}

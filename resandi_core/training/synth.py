@@ -35,10 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ResandiError
-from .fileio import atomic_write, atomic_writes
-from .model.spec import CLASS_NAMES, INPUT_LENGTH
-from .progress import Progress
+from ..errors import ResandiError
+from ..atomic import atomic_write, atomic_writes
+from ..model.spec import CLASS_NAMES, INPUT_LENGTH
+from ..progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ def _write_shard(spec: DatasetSpec, shard: int, folder: str) -> tuple[int, str, 
     """Generate and write one shard; return (shard, sha256, trajectories)."""
     from safetensors.numpy import save_file
 
-    from .model.store import sha256_of
+    from ..model.store import sha256_of
 
     arrays = _shard_arrays(spec, shard)
     path = Path(folder) / _shard_name(shard)
@@ -228,7 +228,7 @@ def _write_manifest(folder: Path, spec: DatasetSpec, shards: dict[int, dict]) ->
 
 def _finished_shards(folder: Path, spec: DatasetSpec) -> dict[int, dict]:
     """Shards of an earlier run of the same spec whose files are intact."""
-    from .model.store import sha256_of
+    from ..model.store import sha256_of
 
     path = folder / MANIFEST_NAME
     if not path.is_file():
@@ -313,7 +313,7 @@ def iter_generate(
 
 def generate_dataset(folder: str | os.PathLike, spec: DatasetSpec, workers: int | None = None) -> Path:
     """Generate (or resume) a data set without progress reports; see :func:`iter_generate`."""
-    from .progress import run_job
+    from ..progress import run_job
 
     return run_job(iter_generate(folder, spec, workers))
 
@@ -366,7 +366,7 @@ class SyntheticDataset:
         -------
         ndarray, shape (B, 2, 1000), float32
         """
-        from .model.preprocess import andi_normalise, pad_and_scale
+        from ..model.preprocess import andi_normalise, pad_and_scale
 
         out = np.empty((len(indices), 2, INPUT_LENGTH), dtype=np.float32)
         for row, index in enumerate(indices):
@@ -388,7 +388,7 @@ def load_dataset(folder: str | os.PathLike) -> SyntheticDataset:
     """
     from safetensors.numpy import load_file
 
-    from .model.store import sha256_of
+    from ..model.store import sha256_of
 
     folder = Path(folder)
     path = folder / MANIFEST_NAME

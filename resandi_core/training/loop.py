@@ -32,12 +32,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .devices import resolve_device
-from .fileio import atomic_writes
-from .model.resandi import ResAnDi
-from .progress import Progress
+from ..devices import resolve_device
+from ..atomic import atomic_writes
+from ..model.resandi import ResAnDi
+from ..progress import Progress
 from .synth import SyntheticDataset, load_dataset
-from .train_config import TrainConfig, TrainingError  # noqa: F401 - part of this module's API
+from .config import TrainConfig, TrainingError  # noqa: F401 - part of this module's API
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ def split_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np
 
 def _network(config: TrainConfig) -> ResAnDi:
     if config.init_model:
-        from .model.store import load_model
+        from ..model.store import load_model
 
         # "default" is the bundled default model (``--fine-tune`` without a value)
         return load_model(None if config.init_model == "default" else config.init_model).network.train()
@@ -258,7 +258,7 @@ def iter_train(
     Parameters
     ----------
     data_dir : path
-        A data set from :func:`resandi_core.synth.iter_generate`.
+        A data set from :func:`resandi_core.training.synth.iter_generate`.
     out_dir : path
         The run folder: ``checkpoint.pt``, ``history.csv`` and, at the end, the
         model folder files (``config.json``, ``model.safetensors``,
@@ -430,7 +430,7 @@ def iter_train(
     if config.bn_recalibration_batches:
         recalibrate_batchnorm(network, data, training.indices, batches=config.bn_recalibration_batches,
                               batch_size=config.batch_size, seed=config.seed, device=device)
-    from .model_card import write_trained_model
+    from .card import write_trained_model
 
     write_trained_model(
         network.cpu().eval(), out_dir, config=config, history=history, stopping=stopping,
@@ -445,6 +445,6 @@ def iter_train(
 
 def train(data_dir: str | os.PathLike, out_dir: str | os.PathLike, config: TrainConfig = TrainConfig(), **options) -> Path:
     """Train without progress reports; see :func:`iter_train`."""
-    from .progress import run_job
+    from ..progress import run_job
 
     return run_job(iter_train(data_dir, out_dir, config, **options))

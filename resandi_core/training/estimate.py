@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import time
 
-from .train_config import TrainConfig
+from .config import TrainConfig
 
 #: Classes of the data set (the network's output size); the augmentation copies are per class.
 _N_CLASSES = 8
@@ -31,7 +31,7 @@ def measure_training_rate(config: TrainConfig, device: str = "auto", steps: int 
     first and not counted; then ``steps`` timed optimiser steps (forward,
     cross-entropy, backward, Adam update) on random inputs of the real shape
     ``(config.batch_size, 2, 1000)``, with the same precision, gradient scaler
-    and device rules as :func:`resandi_core.train.iter_train`.
+    and device rules as :func:`resandi_core.training.loop.iter_train`.
 
     Parameters
     ----------
@@ -59,10 +59,10 @@ def measure_training_rate(config: TrainConfig, device: str = "auto", steps: int 
     import torch
     import torch.nn.functional as F
 
-    from .devices import resolve_device
-    from .model.resandi import ResAnDi
-    from .model.spec import INPUT_LENGTH
-    from .train import _resolve_precision
+    from ..devices import resolve_device
+    from ..model.resandi import ResAnDi
+    from ..model.spec import INPUT_LENGTH
+    from .loop import _resolve_precision
 
     if steps < 1:
         raise ValueError("steps must be at least 1")
@@ -136,7 +136,7 @@ def estimate_training_seconds(config: TrainConfig, n_train: int, rate: float) ->
 
     ``epochs × steps per epoch × batch size / rate``, where steps per epoch is
     ``config.steps_per_epoch`` or one pass over the ``n_train`` items (as
-    :func:`resandi_core.train.iter_train` counts them), and epochs is
+    :func:`resandi_core.training.loop.iter_train` counts them), and epochs is
     ``config.max_epochs`` or fewer under ``config.max_minutes``: training stops
     before the first epoch that would start after the budget has passed, so the
     epoch that crosses it still runs to its end.

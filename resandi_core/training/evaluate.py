@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .fileio import atomic_write, atomic_writes
-from .model.spec import CLASS_NAMES
-from .progress import Progress
+from ..atomic import atomic_write, atomic_writes
+from ..model.spec import CLASS_NAMES
+from ..progress import Progress
 from .synth import SyntheticDataset
 
 #: Length bins (points) of the accuracy-by-length table: [10, 100), [100, 200), ...
@@ -59,8 +59,8 @@ def iter_predict(
     logits : ndarray, shape (N, 8), float32
     maps : ndarray, shape (N, 8, 32), float32, or None
     """
-    from .classify import WindowClassifier
-    from .devices import default_batch_size, resolve_device
+    from ..classify import WindowClassifier
+    from ..devices import default_batch_size, resolve_device
 
     torch_device, _ = resolve_device(device)
     classifier = WindowClassifier.for_model(model, torch_device)
@@ -226,8 +226,8 @@ def iter_evaluate_into(
     (the command that reproduces the numbers), the test section of the model's
     card and config.json.
     """
-    from .model.store import load_model
-    from .model_card import append_test_metrics, test_metrics_markdown
+    from ..model.store import load_model
+    from .card import append_test_metrics, test_metrics_markdown
     from .synth import load_dataset
 
     model = load_model(model_ref)

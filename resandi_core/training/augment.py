@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .model.gradcam import upsample_indices
-from .model.spec import CLASS_NAMES, GRADCAM_POSITIONS, INPUT_LENGTH
-from .progress import Progress
+from ..model.gradcam import upsample_indices
+from ..model.spec import CLASS_NAMES, GRADCAM_POSITIONS, INPUT_LENGTH
+from ..progress import Progress
 from .synth import SyntheticDataset
 
 if TYPE_CHECKING:
-    from .train import TrainConfig
+    from .loop import TrainConfig
 
 
 def mean_gradcam_scores(maps: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -92,7 +92,7 @@ def augmented_items(
     labels = data.labels[pool]
     if config.augment == "targeted":
         from .evaluate import iter_predict
-        from .model.store import load_model
+        from ..model.store import load_model
 
         model = load_model(config.augment_model)
         _, maps = yield from iter_predict(model, data, pool, device=config.device, gradcam=True)

@@ -14,8 +14,8 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
-from .errors import ResandiError
+from .. import __version__
+from ..errors import ResandiError
 
 log = logging.getLogger("resandi_core")
 
@@ -27,8 +27,8 @@ EXIT_CANCELLED = 130
 
 def _input_suffixes() -> tuple[str, ...]:
     """File name endings ``resandi classify`` takes from a folder: track formats and TIFF movies."""
-    from .cli_link import STACK_SUFFIXES
-    from .io import list_formats
+    from .link import STACK_SUFFIXES
+    from ..io import list_formats
 
     return tuple(sorted({ext for info in list_formats() for ext in info.extensions} | set(STACK_SUFFIXES)))
 
@@ -67,8 +67,8 @@ def _column_mapping(pairs: Sequence[str] | None) -> dict[str, str] | None:
 
 def _read_input(path: Path, args: argparse.Namespace):
     """Tracks of one input: a TIFF movie is located and linked first, a track file read."""
-    from .cli_link import is_stack_path, tracks_from_stack
-    from .io import read_tracks
+    from .link import is_stack_path, tracks_from_stack
+    from ..io import read_tracks
 
     if is_stack_path(path):
         return tracks_from_stack(path, args)
@@ -91,7 +91,7 @@ def _run_with_bar(job, label: str, quiet: bool, unit: str = "window"):
     """Drive a progress-yielding generator with a tqdm bar on stderr; return its result."""
     from tqdm import tqdm
 
-    from .progress import run_job
+    from ..progress import run_job
 
     with tqdm(desc=label, unit=unit, file=sys.stderr, disable=quiet, dynamic_ncols=True) as bar:
 
@@ -105,10 +105,10 @@ def _run_with_bar(job, label: str, quiet: bool, unit: str = "window"):
 def _cmd_classify(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .classify import class_index, iter_classify
-    from .devices import resolve_device
-    from .io.results import write_classification
-    from .model.store import load_model
+    from ..classify import class_index, iter_classify
+    from ..devices import resolve_device
+    from ..io.results import write_classification
+    from ..model.store import load_model
 
     class_index(args.target_class)  # a bad class name is one error, not one per file
     files = expand_inputs(args.paths)
@@ -162,8 +162,8 @@ def _cmd_classify(args: argparse.Namespace) -> int:
 
 
 def _cmd_formats(args: argparse.Namespace) -> int:
-    from .cli_link import STACK_SUFFIXES
-    from .io import list_formats
+    from .link import STACK_SUFFIXES
+    from ..io import list_formats
 
     for info in list_formats():
         print(f"{info.name:14s} {' '.join(info.extensions):32s} {info.description}")
@@ -172,7 +172,7 @@ def _cmd_formats(args: argparse.Namespace) -> int:
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from .io import write_tracks_trackmate_csv, write_tracks_trackpy_csv
+    from ..io import write_tracks_trackmate_csv, write_tracks_trackpy_csv
 
     tracks = _read_input(Path(args.path), args)
     writer = write_tracks_trackpy_csv if args.to == "trackpy-csv" else write_tracks_trackmate_csv
@@ -187,7 +187,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _cmd_copy_model(args: argparse.Namespace) -> int:
-    from .model.store import copy_model_folder, resolve_model_path
+    from ..model.store import copy_model_folder, resolve_model_path
 
     preamble = Path(args.card_preamble).read_text(encoding="utf-8") if args.card_preamble else ""
     out = copy_model_folder(resolve_model_path(args.source), args.destination,
@@ -199,7 +199,7 @@ def _cmd_copy_model(args: argparse.Namespace) -> int:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from .model.store import bundled_models_dir, list_models, user_models_dir
+    from ..model.store import bundled_models_dir, list_models, user_models_dir
 
     models = list_models()
     if not models:
@@ -212,7 +212,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_init_model(args: argparse.Namespace) -> int:
-    from .model.store import write_untrained_model
+    from ..model.store import write_untrained_model
 
     folder = write_untrained_model(args.folder, seed=args.seed)
     print(f"wrote an UNTRAINED model (random weights, seed {args.seed}) to {folder}; for pipeline tests only")
@@ -235,9 +235,9 @@ def _int_in(low: int, high: int | None = None):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .devices import DEVICE_CHOICES
-    from .model.preprocess import DEFAULT_WINDOW_STRIDE
-    from .model.spec import CLASS_NAMES
+    from ..devices import DEVICE_CHOICES
+    from ..model.preprocess import DEFAULT_WINDOW_STRIDE
+    from ..model.spec import CLASS_NAMES
 
     parser = argparse.ArgumentParser(
         prog="resandi",
@@ -247,9 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    from .cli_link import add_linking_options
-    from .cli_link import register as register_link
-    from .io import list_formats
+    from .link import add_linking_options
+    from .link import register as register_link
+    from ..io import list_formats
 
     formats = list_formats()
     classify = sub.add_parser("classify", help="classify the tracks of track files or TIFF movies", description=(
@@ -310,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--seed", type=int, default=0)
     init.set_defaults(func=_cmd_init_model)
 
-    from .cli_train import register as register_training
+    from .train import register as register_training
 
     register_training(sub, _int_in)
     return parser

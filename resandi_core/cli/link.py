@@ -6,7 +6,7 @@ then trackpy's columns), positions in px. :func:`add_linking_options` puts the
 same options on any parser and :func:`tracks_from_stack` turns a parsed command
 line into tracks, so ``resandi classify STACK.tif`` can link first.
 
-Run on its own (before ``cli.py`` registers it): ``python -m resandi_core.cli_link
+Run on its own (before ``cli.py`` registers it): ``python -m resandi_core.cli.link
 link STACK.tif --out tracks.csv``.
 """
 
@@ -18,8 +18,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import OutputError, ResandiError
-from .tracks import Tracks
+from ..errors import OutputError, ResandiError
+from ..tracks import Tracks
 
 #: File name suffixes taken for movies rather than track tables.
 STACK_SUFFIXES = (".tif", ".tiff", ".ome.tif", ".ome.tiff", ".btf", ".tf8")
@@ -49,7 +49,7 @@ def add_linking_options(parser: argparse.ArgumentParser) -> None:
     All go in one argument group; defaults are :class:`LinkingParams`'. Units:
     px for sizes and distances, frames for times.
     """
-    from .linking import LinkingParams
+    from ..linking import LinkingParams
 
     d = LinkingParams()
     group = parser.add_argument_group("linking (TIFF movies)", "locate particles with trackpy and link them into tracks")
@@ -85,7 +85,7 @@ def add_linking_options(parser: argparse.ArgumentParser) -> None:
 
 def params_from_args(args: argparse.Namespace):
     """:class:`LinkingParams` from parsed options (missing ones keep their defaults)."""
-    from .linking import LinkingParams
+    from ..linking import LinkingParams
 
     names = {
         "diameter": "diameter", "minmass": "minmass", "invert": "invert", "search_range": "search_range",
@@ -111,7 +111,7 @@ def run_with_bar(job, label: str, quiet: bool):
     """
     from tqdm import tqdm
 
-    from .linking import STAGE_LINK, STAGE_LOCATE, run_link
+    from ..linking import STAGE_LINK, STAGE_LOCATE, run_link
 
     bars = []  # one bar per stage that counts frames, opened as the stage starts
     stages = []
@@ -147,7 +147,7 @@ def link_from_args(path: str | os.PathLike, args: argparse.Namespace):
     -------
     LinkResult
     """
-    from .linking import iter_link
+    from ..linking import iter_link
 
     quiet = bool(getattr(args, "quiet", False))
     job = iter_link(path, params_from_args(args), **link_options_from_args(args))
@@ -173,7 +173,7 @@ def write_tracks_csv(tracks: Tracks, path: str | os.PathLike) -> Path:
     :func:`resandi_core.io.write_tracks_trackpy_csv`: ``frame, particle, x, y``
     then the other columns, positions as stored (px for linked movies).
     """
-    from .io.writers import write_tracks_trackpy_csv
+    from ..io.writers import write_tracks_trackpy_csv
 
     return write_tracks_trackpy_csv(tracks, path)
 
@@ -216,7 +216,7 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m resandi_core.cli_link link STACK --out CSV``: the command on its own."""
+    """``python -m resandi_core.cli.link link STACK --out CSV``: the command on its own."""
     parser = argparse.ArgumentParser(prog="resandi")
     register(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     args = parser.parse_args(argv)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ResandiError
+from ..errors import ResandiError
 
 log = logging.getLogger(__name__)
 

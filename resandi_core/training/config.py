@@ -2,14 +2,14 @@
 
 The GUI fills its training form from ``TrainConfig()`` and the CLI parses into
 it; neither should load torch just to learn the defaults, so the recipe lives
-here and :mod:`resandi_core.train` (which needs torch) imports it.
+here and :mod:`resandi_core.training.loop` (which needs torch) imports it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import ResandiError
+from ..errors import ResandiError
 
 
 class TrainingError(ResandiError):

@@ -37,10 +37,10 @@ from dataclasses import asdict, dataclass, field, fields
 import numpy as np
 import pandas as pd
 
-from .errors import ResandiError
-from .stacks import StackError, StackReader, StackSpec, open_stack, parse_frames
-from .progress import run_job
-from .tracks import Tracks
+from ..errors import ResandiError
+from ..io.stacks import StackError, StackReader, StackSpec, open_stack, parse_frames
+from ..progress import run_job
+from ..tracks import Tracks
 
 log = logging.getLogger(__name__)
 
@@ -433,7 +433,7 @@ def iter_link(
     Parameters
     ----------
     path : path
-        TIFF, OME-TIFF or ImageJ stack (see :class:`~resandi_core.stacks.StackReader`).
+        TIFF, OME-TIFF or ImageJ stack (see :class:`~resandi_core.io.stacks.StackReader`).
     params : LinkingParams, optional
     frames : (start, stop) or "START:STOP", optional
         Frames to use (stop excluded); frame numbers in the output stay the file's.

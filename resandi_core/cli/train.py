@@ -1,7 +1,7 @@
 """``resandi generate | train | evaluate | experiment``: the data and training commands.
 
-Thin argument parsing over :mod:`resandi_core.synth`, :mod:`resandi_core.train`,
-:mod:`resandi_core.evaluate` and :mod:`resandi_core.experiments`; every
+Thin argument parsing over :mod:`resandi_core.training.synth`, :mod:`resandi_core.training.loop`,
+:mod:`resandi_core.training.evaluate` and :mod:`resandi_core.training.experiments`; every
 command drives the same generators the GUI's training tab uses.
 """
 
@@ -11,14 +11,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import ResandiError
+from ..errors import ResandiError
 
 
 def _bar(job, label: str, unit: str, quiet: bool):
     """Drive a progress generator with a tqdm bar; training events add loss and accuracy."""
     from tqdm import tqdm
 
-    from .progress import run_job
+    from ..progress import run_job
 
     bars: dict[str, tqdm] = {}
 
@@ -48,7 +48,7 @@ def _bar(job, label: str, unit: str, quiet: bool):
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from .synth import DatasetSpec, iter_generate
+    from ..training.synth import DatasetSpec, iter_generate
 
     try:
         spec = DatasetSpec(n_per_class=args.n_per_class, seed=args.seed, fixed_length=args.fixed_length,
@@ -62,7 +62,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _train_config(args: argparse.Namespace):
-    from .train import TrainConfig
+    from ..training.loop import TrainConfig
 
     fields = ["max_epochs", "batch_size", "lr", "schedule", "lr_step", "lr_gamma", "patience", "min_delta",
               "steps_per_epoch", "val_fraction", "seed", "device", "precision", "augment", "augment_fraction",
@@ -71,7 +71,7 @@ def _train_config(args: argparse.Namespace):
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from .train import iter_train
+    from ..training.loop import iter_train
 
     config = _train_config(args)
     out = _bar(iter_train(args.data, args.out, config, val_dir=args.val_data, resume=args.resume,
@@ -86,7 +86,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _evaluate_into(model_ref: str, data_dir: str, device: str, batch_size, out: Path, *, card: bool, quiet: bool,
                    command: str):
-    from .evaluate import iter_evaluate_into
+    from ..training.evaluate import iter_evaluate_into
 
     job = iter_evaluate_into(model_ref, data_dir, out, device=device, batch_size=batch_size,
                              card_command=command if card else None)
@@ -105,9 +105,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_erasure(args: argparse.Namespace) -> int:
-    from .experiments import iter_erasure, plot_erasure, write_table
-    from .model.store import load_model
-    from .synth import load_dataset
+    from ..training.experiments import iter_erasure, plot_erasure, write_table
+    from ..model.store import load_model
+    from ..training.synth import load_dataset
 
     model = load_model(args.model)
     data = load_dataset(args.data)
@@ -126,7 +126,7 @@ def _train_noise_models(args: argparse.Namespace) -> dict[str, list[str]]:
     """Train ``--n-models`` models per scheme (targeted, random) for the noise experiment."""
     from dataclasses import replace
 
-    from .train import TrainConfig, iter_train
+    from ..training.loop import TrainConfig, iter_train
 
     base = TrainConfig(max_epochs=args.max_epochs, steps_per_epoch=args.steps_per_epoch, device=args.device,
                        augment_model=args.baseline_model, augment_fraction=args.augment_fraction)
@@ -145,9 +145,9 @@ def _train_noise_models(args: argparse.Namespace) -> dict[str, list[str]]:
 
 
 def _cmd_noise(args: argparse.Namespace) -> int:
-    from .experiments import iter_noise, plot_noise, summarise_noise, write_table
-    from .model.store import load_model
-    from .synth import load_dataset
+    from ..training.experiments import iter_noise, plot_noise, summarise_noise, write_table
+    from ..model.store import load_model
+    from ..training.synth import load_dataset
 
     if args.train_data:
         if not args.baseline_model:
@@ -174,7 +174,7 @@ def _cmd_noise(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction, int_in) -> None:
     """Add the data and training commands to the ``resandi`` parser."""
-    from .devices import DEVICE_CHOICES
+    from ..devices import DEVICE_CHOICES
 
     device_help = f"one of {', '.join(DEVICE_CHOICES)} or cuda:N (default auto)"
 

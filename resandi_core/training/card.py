@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .fileio import atomic_write
-from .model.spec import CLASS_NAMES
+from ..atomic import atomic_write
+from ..model.spec import CLASS_NAMES
 
 if TYPE_CHECKING:
     from .evaluate import Evaluation
     from .synth import SyntheticDataset
-    from .train import EarlyStopping, TrainConfig
+    from .loop import EarlyStopping, TrainConfig
 
 TEST_SECTION = "## Measured test metrics"
 
@@ -77,7 +77,7 @@ ResAnDi (1-D ResNet18, 8 classes: {", ".join(CLASS_NAMES)}) trained with `resand
 
 def write_trained_model(network, out_dir: str | os.PathLike, *, name: str | None = None, **run: Any) -> Path:
     """Save the trained network as a model folder with its card."""
-    from .model.store import save_model_folder
+    from ..model.store import save_model_folder
 
     out_dir = Path(out_dir)
     name = name or f"ResAnDi trained {out_dir.name}"

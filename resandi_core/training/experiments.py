@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 
 from .evaluate import iter_predict
-from .fileio import atomic_write, atomic_writes
-from .model.gradcam import upsample
-from .model.preprocess import andi_normalise, pad_and_scale
-from .model.spec import INPUT_LENGTH
-from .progress import Progress
+from ..atomic import atomic_write, atomic_writes
+from ..model.gradcam import upsample
+from ..model.preprocess import andi_normalise, pad_and_scale
+from ..model.spec import INPUT_LENGTH
+from ..progress import Progress
 from .synth import SyntheticDataset
 
 #: Paper Fig. 3: accuracy (%) after erasing decile 0-10, ..., 90-100; random ~27.2%.
@@ -81,7 +81,7 @@ def decile_masks(upsampled: np.ndarray) -> np.ndarray:
 
 def random_masks_like(masks: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Random erasure of the same number of 32-position subintervals as each targeted mask."""
-    from .model.gradcam import upsample_indices
+    from ..model.gradcam import upsample_indices
 
     position_of_point = upsample_indices(INPUT_LENGTH, 32)
     out = np.zeros_like(masks)
