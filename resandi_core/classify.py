@@ -5,20 +5,19 @@ every batch and returns a :class:`ClassificationResult`; :func:`classify_tracks`
 it to completion with an optional callback. The CLI drives the generator with a
 tqdm bar, the GUI from a worker thread (closing the generator cancels).
 
-Real tracks are not the paper's clean synthetic ones, so each track is first
-checked and prepared (:func:`prepare_track`):
+Each track is first checked and prepared
+(:func:`~resandi_core.model.preprocess.prepare_track`: too short, non-finite,
+duplicated frames, no motion or too sparse tracks get a status and are not
+classified; missing frames are interpolated). Tracks longer than 1000 points are
+classified in windows of 1000 points every ``window_stride`` points (default 500)
+plus one window ending on the last point; the track's probabilities are the mean
+of its windows' probabilities, and each point's Grad-CAM score is the mean over
+the windows that contain it. The per-window answers are kept in
+:attr:`ClassificationResult.windows`, and the Grad-CAM maps of all 8 classes in
+:attr:`ClassificationResult.window_maps`, so the explanation of any other class
+(:meth:`ClassificationResult.track_gradcam`) never runs the network again.
 
-- fewer than :data:`MIN_POINTS` observed points: status ``too_short``, not classified;
-- NaN or infinite positions: status ``non_finite``; a frame listed twice:
-  status ``duplicate_frames``; no motion at all: ``no_motion``; none is classified;
-- missing frames inside a track (a linker's memory) are filled by linear
-  interpolation and counted in ``n_filled``; a track that would be more than
-  half interpolated is not classified (``too_sparse``);
-- tracks longer than 1000 points are classified in windows of 1000 points every
-  ``window_stride`` points (default 500) plus one window ending on the last point;
-  the track's probabilities are the mean of its windows' probabilities, and each
-  point's Grad-CAM score is the mean over the windows that contain it. The
-  per-window answers are kept in :attr:`ClassificationResult.windows`.
+May import: :mod:`resandi_core.model`, :mod:`resandi_core.msd` and the base modules.
 """
 
 from __future__ import annotations
@@ -29,30 +28,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import torch
 
 from .devices import default_batch_size, resolve_device
 from .errors import ResandiError
-from .model.fused import FusedResAnDi
-from .model.gradcam import class_activation_maps, point_scores, upsample
-from .model.preprocess import DEFAULT_WINDOW_STRIDE, preprocess, window_starts
+from .model.gradcam import point_scores, upsample
+from .model.inference import WindowClassifier, softmax
+from .model.preprocess import DEFAULT_WINDOW_STRIDE, PreparedTrack, prepare_track, preprocess
 from .model.spec import CLASS_NAMES, INPUT_LENGTH
-from .progress import Progress, run_job
 from .model.store import LoadedModel
+from .progress import Progress, run_job
 from .tracks import Tracks
 
 log = logging.getLogger(__name__)
 
-
-#: Fewest observed points a track needs to be classified.
-MIN_POINTS = 10
-
-STATUS_OK = "ok"
-STATUS_TOO_SHORT = "too_short"
-STATUS_NON_FINITE = "non_finite"
-STATUS_DUPLICATE_FRAMES = "duplicate_frames"
-STATUS_NO_MOTION = "no_motion"
-STATUS_TOO_SPARSE = "too_sparse"
 
 PROB_COLUMNS = [f"prob_{name}" for name in CLASS_NAMES]
 LOGIT_COLUMNS = [f"logit_{name}" for name in CLASS_NAMES]
@@ -63,108 +51,6 @@ TRACK_COLUMNS = [
 ]
 #: Columns appended by the MSD fit (see :mod:`resandi_core.msd`).
 MSD_COLUMNS = ["alpha_msd", "D_msd", "msd_r2", "msd_n_lags", "D_msd_unit"]
-
-
-@dataclass
-class PreparedTrack:
-    """One track checked and made gap-free, ready to be cut into windows.
-
-    Attributes
-    ----------
-    track_id : object
-    frames : ndarray, shape (T,), int
-        Consecutive frame numbers (gaps filled).
-    positions : ndarray, shape (T, 2), float64
-        x, y per frame, in the file's unit; interpolated where a frame was missing.
-    interpolated : ndarray, shape (T,), bool
-        True where the position was filled in.
-    n_points : int
-        Observed detections (rows in the file).
-    status : str
-    message : str
-        Human-readable reason when ``status`` is not ``ok``.
-    starts : list of int
-        Window start indices (empty when not classified).
-    """
-
-    track_id: object
-    frames: np.ndarray
-    positions: np.ndarray
-    interpolated: np.ndarray
-    n_points: int
-    status: str
-    message: str = ""
-    starts: list[int] = field(default_factory=list)
-
-    @property
-    def n_filled(self) -> int:
-        return int(self.interpolated.sum())
-
-
-def prepare_track(
-    track_id: object,
-    frames: np.ndarray,
-    x: np.ndarray,
-    y: np.ndarray,
-    window_stride: int = DEFAULT_WINDOW_STRIDE,
-) -> PreparedTrack:
-    """Check one track, sort it by frame and fill missing frames.
-
-    Parameters
-    ----------
-    track_id : object
-    frames : ndarray, shape (n,), int
-        Frame numbers, in any order.
-    x, y : ndarray, shape (n,)
-        Positions, any length unit.
-    window_stride : int
-        Points between the starts of windows of a track longer than 1000 points.
-    """
-    order = np.argsort(frames, kind="stable")
-    frames = np.asarray(frames, dtype=np.int64)[order]
-    positions = np.column_stack([np.asarray(x, dtype=np.float64)[order], np.asarray(y, dtype=np.float64)[order]])
-    n_points = len(frames)
-
-    def rejected(status: str, message: str) -> PreparedTrack:
-        return PreparedTrack(track_id, frames, positions, np.zeros(n_points, dtype=bool), n_points, status, message)
-
-    if n_points < MIN_POINTS:
-        return rejected(STATUS_TOO_SHORT, f"{n_points} points; at least {MIN_POINTS} are needed")
-    if not np.isfinite(positions).all():
-        bad = frames[~np.isfinite(positions).all(axis=1)]
-        return rejected(STATUS_NON_FINITE, f"NaN or infinite position at frame(s) {', '.join(map(str, bad[:5]))}")
-    duplicated = frames[1:][np.diff(frames) == 0]
-    if duplicated.size:
-        return rejected(
-            STATUS_DUPLICATE_FRAMES,
-            f"frame(s) {', '.join(map(str, duplicated[:5]))} appear more than once; "
-            "split or relink the track",
-        )
-    n_frames = int(frames[-1] - frames[0]) + 1
-    # Checked before allocating: frames 0 and 10**9 must not allocate 10**9 points.
-    if n_frames - n_points > n_points:
-        return rejected(
-            STATUS_TOO_SPARSE,
-            f"{n_points} detections over {n_frames} frames; more than half would be interpolated",
-        )
-    full_frames = np.arange(frames[0], frames[-1] + 1)
-    interpolated = np.ones(n_frames, dtype=bool)
-    interpolated[frames - frames[0]] = False  # frames are sorted and unique here
-    if interpolated.any():
-        positions = np.column_stack([np.interp(full_frames, frames, positions[:, d]) for d in range(2)])
-    if np.all(positions == positions[0]):
-        return PreparedTrack(
-            track_id, full_frames, positions, interpolated, n_points, STATUS_NO_MOTION, "the position never changes"
-        )
-    return PreparedTrack(
-        track_id,
-        full_frames,
-        positions,
-        interpolated,
-        n_points,
-        STATUS_OK,
-        starts=window_starts(len(full_frames), INPUT_LENGTH, window_stride),
-    )
 
 
 @dataclass
@@ -191,8 +77,13 @@ class ClassificationResult:
         Where it ran, and why that device.
     model_name : str
     target : str
-        ``"predicted"`` or the class name whose Grad-CAM is shown.
+        ``"predicted"`` or the class name whose Grad-CAM ``gradcam`` holds.
     relu : bool
+        Whether ``gradcam`` holds ReLU-clipped scores (the maps are always signed).
+    window_maps : ndarray, shape (n_windows, 8, 32), float32, or None
+        The signed Grad-CAM maps of all 8 classes of each row of ``windows``
+        (None when Grad-CAM was not asked for): what :meth:`track_gradcam`
+        explains any class with, without running the network again.
     """
 
     tracks: pd.DataFrame
@@ -202,41 +93,51 @@ class ClassificationResult:
     model_name: str
     target: str
     relu: bool
+    window_maps: np.ndarray | None = None
+    _windows_of: dict | None = field(default=None, repr=False, compare=False)
+    _points_of: dict | None = field(default=None, repr=False, compare=False)
 
+    def track_gradcam(self, track_id: object, target_class: int | str, relu: bool = False) -> pd.DataFrame:
+        """Grad-CAM scores of one classified track for any class, from the stored maps.
 
-class WindowClassifier:
-    """Runs the network on batches of preprocessed windows on one device.
+        Parameters
+        ----------
+        track_id : object
+        target_class : int or str
+            Class index or name (any case).
+        relu : bool
+            Clip negative scores to 0.
 
-    The CPU path uses :class:`~resandi_core.model.fused.FusedResAnDi` (BatchNorm
-    folded, channels-last 2-D convolutions), about 25% faster than the plain
-    network with the same results to float32 rounding.
-    """
+        Returns
+        -------
+        DataFrame
+            ``frame, score, interpolated``: one row per frame from the track's
+            first to last (gaps filled, as classified), like ``gradcam``'s rows.
 
-    def __init__(self, model: LoadedModel, device: torch.device) -> None:
-        self.device = device
-        self.network = FusedResAnDi(model.network).to(device)
-        self.fc_weight = self.network.fc.weight.detach()
-
-    @classmethod
-    def for_model(cls, model: LoadedModel, device: torch.device) -> WindowClassifier:
-        """The classifier of ``model`` on ``device``, built once and kept on the model.
-
-        Folding takes ~0.1 s; a batch of files reuses it. Loaded models are not
-        meant to change; a changed network (fine-tuning) must be reloaded.
+        Raises
+        ------
+        ResandiError
+            When Grad-CAM was not computed, or the track was not classified.
         """
-        key = ("classifier", str(device))
-        if key not in model.cache:
-            model.cache[key] = cls(model, device)
-        return model.cache[key]
-
-    def __call__(self, inputs: np.ndarray, gradcam: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-        """Logits (B, 8) and, if asked, signed Grad-CAM maps of all classes (B, 8, 32)."""
-        with torch.inference_mode():
-            batch = torch.from_numpy(inputs).to(self.device, non_blocking=True)
-            features = self.network.features(batch)
-            logits = self.network.head(features)
-            maps = class_activation_maps(features, self.fc_weight) if gradcam else None
-            return logits.float().cpu().numpy(), None if maps is None else maps.float().cpu().numpy()
+        target = class_index(target_class)
+        if target is None:
+            raise ResandiError("name the class whose Grad-CAM is wanted", hint="one of " + ", ".join(CLASS_NAMES))
+        if self.window_maps is None:
+            raise ResandiError("this result has no Grad-CAM maps", hint="classify again with Grad-CAM on")
+        if self._windows_of is None:
+            self._windows_of = self.windows.groupby("track_id", sort=False).indices
+            self._points_of = self.gradcam.groupby("track_id", sort=False).indices if len(self.gradcam) else {}
+        if track_id not in self._windows_of:
+            raise ResandiError(f"track {track_id} was not classified", hint="its status says why")
+        rows = self._windows_of[track_id]
+        first_frames = self.windows["first_frame"].to_numpy()[rows]
+        last_frame = int(self.windows["last_frame"].to_numpy()[rows].max())
+        frames = np.arange(int(first_frames.min()), last_frame + 1)
+        scores = stitch_scores((first_frames - frames[0]).tolist(), len(frames), self.window_maps[rows, target], relu)
+        points = self.gradcam.iloc[self._points_of[track_id]] if track_id in self._points_of else None
+        interpolated = (np.zeros(len(frames), dtype=np.int8) if points is None
+                        else points.sort_values("frame")["interpolated"].to_numpy())
+        return pd.DataFrame({"frame": frames, "score": scores, "interpolated": interpolated})
 
 
 def class_index(target_class: int | str | None) -> int | None:
@@ -360,11 +261,6 @@ def _with_msd(track_rows: pd.DataFrame, tracks: Tracks | pd.DataFrame) -> pd.Dat
     return track_rows
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
-
-
 def _assemble(
     prepared: list[PreparedTrack],
     logits: np.ndarray,
@@ -375,7 +271,7 @@ def _assemble(
     model_name: str,
     device_reason: str,
 ) -> ClassificationResult:
-    probabilities = _softmax(logits.astype(np.float64))
+    probabilities = softmax(logits.astype(np.float64))
     track_rows, point_parts, window_rows = [], [], []
     window_cursor = 0
     for i, track in enumerate(prepared):
@@ -388,7 +284,7 @@ def _assemble(
             "confidence": np.nan,
             **dict.fromkeys(PROB_COLUMNS, np.nan),
             "gradcam_mean": np.nan,
-            "status": track.status,
+            "status": track.status.value,
             "gradcam_mean_points": np.nan,
             "n_filled": track.n_filled,
             "n_windows": n_windows,
@@ -422,7 +318,7 @@ def _assemble(
                 )
             if maps is not None:
                 target = predicted if target_index is None else target_index
-                scores = _stitch_scores(track, maps[rows, target], relu)
+                scores = stitch_scores(track.starts, len(track.frames), maps[rows, target], relu)
                 # REFERENCE.md: the mean over all 1000 upsampled values, padding
                 # included (what the paper ranks trajectories by); windows averaged.
                 full = upsample(maps[rows, target].astype(np.float64))
@@ -440,6 +336,7 @@ def _assemble(
         model_name=model_name,
         target="predicted" if target_index is None else CLASS_NAMES[target_index],
         relu=relu,
+        window_maps=maps,
     )
 
 
@@ -462,18 +359,27 @@ def _points_table(parts: list[tuple[object, np.ndarray, np.ndarray, np.ndarray]]
     )
 
 
-def _stitch_scores(track: PreparedTrack, window_maps: np.ndarray, relu: bool) -> np.ndarray:
+def stitch_scores(starts: list[int], n_total: int, window_maps: np.ndarray, relu: bool) -> np.ndarray:
     """Per-point scores of a track: the mean over the windows that contain each point.
 
     Parameters
     ----------
+    starts : list of int
+        Index of each window's first point in the (gap-filled) track.
+    n_total : int
+        Points of the gap-filled track.
     window_maps : ndarray, shape (n_windows, 32)
         The target class's map of each window.
+    relu : bool
+        Clip negative scores to 0.
+
+    Returns
+    -------
+    ndarray, shape (n_total,), float64
     """
-    n_total = len(track.frames)
     total = np.zeros(n_total)
     count = np.zeros(n_total)
-    for start, map_k in zip(track.starts, window_maps):
+    for start, map_k in zip(starts, window_maps):
         n_win = min(INPUT_LENGTH, n_total - start)
         total[start : start + n_win] += point_scores(map_k, n_win, relu)
         count[start : start + n_win] += 1

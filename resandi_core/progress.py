@@ -53,6 +53,42 @@ def run_job(job: Generator[Progress, None, T], progress: Callable[[Progress], No
         job.close()
 
 
+def relabel(job: Generator[Progress, None, T], label: str) -> Generator[Progress, None, T]:
+    """Pass a sub-job's events on as ``"<label> <its stage>"``; return its result; close it if closed.
+
+    The sub-job's own stage (locate, link, filter, classify) stays the last word,
+    so a progress bar restarts its ETA at each stage and names what it counts
+    (see :data:`STAGE_UNITS`).
+    """
+    try:
+        while True:
+            try:
+                event = next(job)
+            except StopIteration as stop:
+                return stop.value
+            yield Progress(event.done, event.total, f"{label} {event.stage}")
+    finally:
+        job.close()
+
+
+#: What ``done``/``total`` count, by the last word of a job's stage.
+STAGE_UNITS = {
+    "read": "files", "locate": "frames", "link": "frames", "filter": "steps", "drift": "steps",
+    "classify": "windows", "generate": "trajectories", "evaluate": "trajectories", "export": "steps",
+}
+
+
+def stage_unit(event: Progress) -> str:
+    """``"frames"``, ``"windows"``, ... for what ``event`` counts; ``""`` when unknown.
+
+    Training events (those with an ``event`` attribute) count optimiser steps.
+    """
+    if getattr(event, "event", None) is not None:
+        return "steps"
+    words = str(getattr(event, "stage", "")).replace(":", " ").split()
+    return STAGE_UNITS.get(words[-1], "") if words else ""
+
+
 def format_duration(seconds: float) -> str:
     """``"42 s"``, ``"3 min 05 s"`` or ``"2 h 10 min"``; ``"?"`` when unknown (NaN, negative)."""
     if not math.isfinite(seconds) or seconds < 0:

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import atomic_write
+from .paths import settings_path
 
 log = logging.getLogger(__name__)
 
 SETTINGS_VERSION = 1
-SETTINGS_FILE_ENV = "RESANDI_SETTINGS_FILE"
 MAX_RECENT_FILES = 10
 
 
@@ -68,16 +68,6 @@ class Settings:
         text = str(Path(path).resolve())
         self.recent_files = [text] + [p for p in self.recent_files if p != text]
         del self.recent_files[MAX_RECENT_FILES:]
-
-
-def settings_path() -> Path:
-    """The settings file: ``RESANDI_SETTINGS_FILE``, else the per-user config folder."""
-    override = os.environ.get(SETTINGS_FILE_ENV)
-    if override:
-        return Path(override)
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("resandi", appauthor=False)) / "settings.json"
 
 
 def load_settings(path: str | os.PathLike | None = None) -> Settings:

@@ -19,15 +19,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .units import POSITION_UNITS, canonical_position_unit
+
 REQUIRED_COLUMNS = ("track_id", "frame", "x", "y")
 #: Optional column: the time of each detection in seconds, when the file has one.
 TIME_COLUMN = "t"
-#: The two position units a Tracks table can have.
-POSITION_UNITS = ("px", "µm")
-_UNIT_SPELLINGS = {
-    "px": "px", "pixel": "px", "pixels": "px", "pix": "px",
-    "µm": "µm", "μm": "µm", "um": "µm", "micron": "µm", "microns": "µm", "micrometer": "µm", "micrometre": "µm",
-}
 
 
 @dataclass
@@ -76,7 +72,7 @@ class Tracks:
         if missing:
             raise ValueError(f"Tracks table lacks columns {missing}")
         # Spellings from other tools ("um", "micron", "pixel") mean the same two units.
-        unit = _UNIT_SPELLINGS.get(str(self.position_unit).strip().lower(), self.position_unit)
+        unit = canonical_position_unit(str(self.position_unit))
         if unit not in POSITION_UNITS:
             raise ValueError(f"position_unit must be one of {POSITION_UNITS}, not {self.position_unit!r}")
         self.position_unit = unit

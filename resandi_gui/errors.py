@@ -9,25 +9,20 @@ message names the file, the place and what to do; the traceback sits behind
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import traceback
 from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-LOG_FILE_ENV = "RESANDI_LOG_FILE"
+from resandi_core.paths import gui_log_file
+
 log = logging.getLogger(__name__)
 
 
 def log_file_path() -> Path:
-    """The GUI's log file: ``RESANDI_LOG_FILE``, else ``resandi-gui.log`` in the user log folder."""
-    override = os.environ.get(LOG_FILE_ENV)
-    if override:
-        return Path(override)
-    from platformdirs import user_log_dir
-
-    return Path(user_log_dir("resandi", appauthor=False)) / "resandi-gui.log"
+    """The GUI's log file (see :func:`resandi_core.paths.gui_log_file`)."""
+    return gui_log_file()
 
 
 def setup_logging() -> Path | None:

@@ -24,11 +24,15 @@ from PySide6.QtWidgets import (
 
 from resandi_core import __version__
 from resandi_core.devices import DEVICE_CHOICES
+from resandi_core.batch import FileOutcome, FileRequest, iter_read_files, iter_write_results
+from resandi_core.errors import Failure
+from resandi_core.io.inputs import is_stack_path
+from resandi_core.paths import sample_path
 from resandi_core.settings import Settings, load_settings, save_settings
 
 from .errors import log_file_path, show_error
 from .gc_guard import collect_garbage_on_ui_thread
-from .jobs import ClassifyRequest, FileOutcome, classify_files, export_results, is_movie, read_files
+from .files import classify_job
 from .panels.data_panel import DataPanel
 from .panels.results_panel import ResultsPanel
 from .panels.training_panel import TrainingPanel
@@ -36,7 +40,7 @@ from .session import KIND_MOVIE, KIND_TRACKS, Session, SessionFile
 from .widgets.calibration_dialog import CalibrationDialog
 from .widgets.job_progress import JobProgress
 from .widgets.session_list import SessionList
-from .workers import JobFailure, JobRunner
+from .workers import JobRunner
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +56,6 @@ SAMPLE_MOVIE_LINKING = {"invert": True}
 
 #: (pixel size µm, frame interval s) for files lacking them, or None to cancel opening.
 CalibrationAsker = Callable[[list[Path], bool, bool], "tuple[float | None, float | None] | None"]
-
-
-def sample_path(name: str) -> Path:
-    """A bundled sample file (``resources/samples``)."""
-    from importlib import resources
-
-    return Path(str(resources.files("resandi_resources") / "samples" / name))
 
 
 class MainWindow(QMainWindow):
@@ -170,7 +167,7 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction("(none yet)").setEnabled(False)
 
     def _fill_model_menu(self) -> None:
-        from resandi_core.model.store import default_model_name, list_models
+        from resandi_core.model.registry import default_model_name, list_models
 
         self.model_menu.clear()
         active = self.settings.model or default_model_name() or ""
@@ -234,7 +231,7 @@ class MainWindow(QMainWindow):
         """No job running and none queued."""
         return self.runner.is_idle
 
-    def _on_job_failed(self, failure: JobFailure) -> None:
+    def _on_job_failed(self, failure: Failure) -> None:
         # Queued jobs (files opened meanwhile) do not depend on this one: they still run.
         title = "Could not finish: " + (self.runner.title or "job")
         show_error(self, title, failure.message, failure.details)
@@ -266,7 +263,7 @@ class MainWindow(QMainWindow):
             return
         self.settings.last_open_dir = str(new[-1].parent)
         title = f"Opening {new[0].name}" + (f" and {len(new) - 1} more" if len(new) > 1 else "")
-        self.run_job(title, lambda: read_files(new), self._add_opened)
+        self.run_job(title, lambda: iter_read_files(new), self._add_opened)
 
     def open_sample_movie(self) -> None:
         """Open the bundled bulk_water movie (set up for its dark beads when opened)."""
@@ -276,7 +273,7 @@ class MainWindow(QMainWindow):
         opened = [o for o in outcomes if not o.failure]
         self._complete_calibration(opened)
         for outcome in opened:
-            kind = KIND_MOVIE if is_movie(outcome.path) else KIND_TRACKS
+            kind = KIND_MOVIE if is_stack_path(outcome.path) else KIND_TRACKS
             linking = dict(self.settings.linking)
             if outcome.path == sample_path(SAMPLE_MOVIE).resolve():
                 linking.update(SAMPLE_MOVIE_LINKING)  # however it was opened
@@ -341,7 +338,7 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
-        from resandi_core.cli import expand_inputs
+        from resandi_core.io.inputs import expand_inputs
         from resandi_core.errors import ResandiError
 
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
@@ -388,25 +385,25 @@ class MainWindow(QMainWindow):
                 self.tabs.setCurrentIndex(TAB_RESULTS)
                 self.results_panel.show_file(self.session.current)
 
-        self.run_job(title, lambda: classify_files(requests, model, device), land)
+        self.run_job(title, lambda: classify_job(requests, model, device), land)
 
-    def _classify_request(self, entry: SessionFile) -> ClassifyRequest:
+    def _classify_request(self, entry: SessionFile) -> FileRequest:
         """What to classify for ``entry``; an unlinked movie is linked exactly as its
         Link button would (parameters, frame range, the calibration the user typed)."""
         if entry.tracks is not None:
-            return ClassifyRequest(entry.path, entry.tracks)
+            return FileRequest(entry.path, entry.tracks)
         if entry is self.session.current:  # the panel shows this movie: use what it shows
             request = self.data_panel.link_request()
-            return ClassifyRequest(entry.path, None, request["params"].to_dict(), request["frames"],
-                                   request["pixel_size_um"], request["frame_interval_s"],
-                                   channel=request["channel"], z=request["z"])
+            return FileRequest(entry.path, linking=request["params"].to_dict(), frames=request["frames"],
+                               pixel_size_um=request["pixel_size_um"], frame_interval_s=request["frame_interval_s"],
+                               channel=request["channel"], z=request["z"], first_plane_by_default=True)
         # Not shown: what its panel would show (defaults under its own edits), its frame range,
         # and the calibration typed for it (else the movie's own).
         linking = {**self.settings.linking, **entry.linking}
         view = self.data_panel.views.get(entry)
         frames = (view.frames[0], view.frames[1] + 1) if view is not None and view.frames else None
-        return ClassifyRequest(entry.path, None, linking, frames,
-                               linking.get("pixel_size_um"), linking.get("frame_interval_s"))
+        return FileRequest(entry.path, linking=linking, frames=frames, pixel_size_um=linking.get("pixel_size_um"),
+                           frame_interval_s=linking.get("frame_interval_s"), first_plane_by_default=True)
 
     def use_model(self, name_or_path: str) -> None:
         """Classify with this model from now on (a name or a model folder)."""
@@ -455,7 +452,7 @@ class MainWindow(QMainWindow):
             self.last_export = written
             self.statusBar().showMessage("Wrote " + ", ".join(p.name for p in written) + f" in {folder}", 15_000)
 
-        self.run_job(f"Exporting to {folder.name}", lambda: export_results(results, folder), done)
+        self.run_job(f"Exporting to {folder.name}", lambda: iter_write_results(results, folder), done)
 
     # ----------------------------------------------------------------- views
     def _show_current(self, entry: SessionFile | None) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from .failures import JobFailure, describe_failure  # noqa: F401 - JobFailure is part of this API
+from resandi_core.errors import Failure, describe_failure
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class JobRunner(QObject):
         A progress event of the job (``Progress``, ``LinkProgress``, ``TrainProgress``).
     finished(object)
         The generator's return value.
-    failed(JobFailure)
+    failed(Failure)
     cancelled()
     stopped()
         After any of the three above; the runner is free again.
@@ -294,7 +294,7 @@ class JobRunner(QObject):
         self._end(emit)
 
     @Slot(object)
-    def _on_failed(self, failure: JobFailure) -> None:
+    def _on_failed(self, failure: Failure) -> None:
         self._end(lambda: self.failed.emit(failure))
 
     @Slot()

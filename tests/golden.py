@@ -60,7 +60,8 @@ def compute_bundled(model) -> dict:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from resandi_core.model.store import load_model, load_model_folder, write_untrained_model
+    from resandi_core.model.registry import load_model
+    from resandi_core.model.store import load_model_folder, write_untrained_model
 
     with tempfile.TemporaryDirectory() as tmp:
         values = compute(load_model_folder(write_untrained_model(Path(tmp) / "m", seed=0)))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from golden import BUNDLED_GOLDEN_FILE, compute_bundled
 
-from resandi_core.model.store import default_model_name, load_model
+from resandi_core.model.registry import default_model_name, load_model
 
 
 @pytest.fixture(scope="module")

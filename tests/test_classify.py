@@ -4,14 +4,9 @@ import pytest
 import torch
 from factories import random_walk
 
-from resandi_core.classify import (
-    PROB_COLUMNS,
-    classify_tracks,
-    iter_classify,
-    prepare_track,
-)
+from resandi_core.classify import PROB_COLUMNS, classify_tracks, iter_classify
 from resandi_core.errors import DeviceError, ResandiError
-from resandi_core.model.preprocess import preprocess
+from resandi_core.model.preprocess import prepare_track, preprocess
 from resandi_core.tracks import Tracks
 
 
@@ -132,7 +127,7 @@ def test_progress_events_count_windows(untrained_model, rng):
 
 
 def test_closing_the_generator_cancels(untrained_model, rng, monkeypatch):
-    from resandi_core.classify import WindowClassifier
+    from resandi_core.model.inference import WindowClassifier
 
     calls = []
     original = WindowClassifier.__call__

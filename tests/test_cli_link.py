@@ -12,7 +12,9 @@ import pytest
 import tifffile
 from test_linking import assert_tracks_follow, spots_movie
 
-from resandi_core.cli.link import add_linking_options, is_stack_path, main, params_from_args, register, tracks_from_stack
+from resandi_core.cli import main
+from resandi_core.cli.link import add_linking_options, params_from_args, register, tracks_from_stack
+from resandi_core.io.inputs import is_stack_path
 from resandi_core.io.csv_tracks import read_tracks_csv
 from resandi_core.linking import LinkingParams
 
@@ -98,7 +100,7 @@ def test_module_runs_as_a_script(movie, tmp_path):
     path, _ = movie
     out = tmp_path / "t.csv"
     run = subprocess.run(
-        [sys.executable, "-m", "resandi_core.cli.link", "link", str(path), "--out", str(out), *SPOT_OPTIONS],
+        [sys.executable, "-m", "resandi_core.cli", "link", str(path), "--out", str(out), *SPOT_OPTIONS],
         capture_output=True, text=True, timeout=300,
     )
     assert run.returncode == 0, run.stderr
@@ -106,8 +108,6 @@ def test_module_runs_as_a_script(movie, tmp_path):
 
 
 def test_unwritable_output_is_refused_before_linking(movie, tmp_path, capsys):
-    from resandi_core.cli.link import main
-
     assert main(["link", str(movie), "--out", str(tmp_path / "no" / "such" / "folder" / "t.csv")]) == 1
     err = capsys.readouterr().err
     assert "output folder does not exist" in err

@@ -417,14 +417,15 @@ def shown(panel, box) -> bool:
 def test_movies_with_several_channels_or_planes_open_with_the_first(tmp_path):
     from resandi_core.progress import run_job
     from resandi_core.io.stacks import StackError
-    from resandi_gui.jobs import PlaneChoice, choose_planes, read_files
+    from resandi_core.batch import iter_read_files
+    from resandi_core.io.planes import PlaneChoice, choose_planes
 
     channels = hyperstack(tmp_path / "channels.tif")
     planes = hyperstack(tmp_path / "planes.tif", "TZYX", 3)
     single = calibrated_tiff(tmp_path / "single.tif")
     with pytest.raises(StackError, match="2 channels"):
         StackReader(channels)  # why the app must choose: the reader refuses to guess
-    outcomes = run_job(read_files([channels, planes, single]))
+    outcomes = run_job(iter_read_files([channels, planes, single]))
     assert [o.failure for o in outcomes] == [None, None, None]
     assert choose_planes(channels) == PlaneChoice(channel=0, z=None, n_channels=2, n_z=1)
     assert choose_planes(planes) == PlaneChoice(channel=None, z=0, n_channels=1, n_z=3)
@@ -531,21 +532,22 @@ def test_detections_of_a_link_are_shown_only_for_its_own_channel(qtbot, show_mov
 
 def test_classify_links_the_plane_asked_for_else_remembered_else_the_first(monkeypatch, fake_link, tmp_path):
     from resandi_core.progress import run_job
-    from resandi_gui.jobs import ClassifyRequest, classify_files
+    from resandi_core.batch import FileRequest
+    from resandi_gui.files import classify_job
 
     def iter_classify(tracks, model, device="auto"):
         return "classified"
         yield  # a generator, as the real one
 
-    monkeypatch.setattr("resandi_core.model.store.load_model", lambda name: "model")
+    monkeypatch.setattr("resandi_core.model.registry.load_model", lambda name: "model")
     monkeypatch.setattr("resandi_core.classify.iter_classify", iter_classify)
     channels = hyperstack(tmp_path / "channels.tif")
     planes = hyperstack(tmp_path / "planes.tif", "TZYX", 3)
     single = calibrated_tiff(tmp_path / "single.tif")
-    requests = [ClassifyRequest(channels, channel=1), ClassifyRequest(channels, linking={"channel": 1}),
-                ClassifyRequest(channels, linking={"channel": 1}, channel=0), ClassifyRequest(channels),
-                ClassifyRequest(planes, z=2), ClassifyRequest(single)]
-    _, outcomes = run_job(classify_files(requests, None))
+    requests = [FileRequest(path, first_plane_by_default=True, **options) for path, options in [
+        (channels, {"channel": 1}), (channels, {"linking": {"channel": 1}}),
+        (channels, {"linking": {"channel": 1}, "channel": 0}), (channels, {}), (planes, {"z": 2}), (single, {})]]
+    _, outcomes = run_job(classify_job(requests, None))
     assert [o.failure for o in outcomes] == [None] * len(requests)
     assert [(kwargs["channel"], kwargs["z"]) for _, _, kwargs in fake_link] == [
         (1, None), (1, None), (0, None), (0, None), (None, 2), (None, None)]

@@ -176,7 +176,7 @@ def test_building_the_tab_imports_no_torch(tmp_path):
 
 
 def test_the_form_gives_the_cli_recipe(panel):
-    from resandi_core.cli import build_parser
+    from resandi_core.cli.main import build_parser
     from resandi_core.cli.train import _train_config
 
     def cli(*options):

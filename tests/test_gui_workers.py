@@ -107,13 +107,13 @@ def test_synchronous_mode_runs_on_the_calling_thread(qtbot, runner, monkeypatch)
 
 def test_jobs_collect_one_failure_per_file_and_keep_going(tmp_path):
     from resandi_core.progress import run_job
-    from resandi_gui.jobs import read_files
+    from resandi_core.batch import iter_read_files
 
     good = tmp_path / "good.csv"
     good.write_text("track_id,frame,x,y\n" + "".join(f"1,{i},{i * 0.5},{i * 0.2}\n" for i in range(30)))
     bad = tmp_path / "bad.csv"
     bad.write_text("nothing,useful\n1,2\n")
-    outcomes = run_job(read_files([bad, good, tmp_path / "missing.tif"]))
+    outcomes = run_job(iter_read_files([bad, good, tmp_path / "missing.tif"]))
     assert [o.path for o in outcomes] == [bad, good, tmp_path / "missing.tif"]
     assert outcomes[0].failure and "bad.csv" in outcomes[0].failure
     assert outcomes[1].failure is None and outcomes[1].tracks.n_tracks == 1

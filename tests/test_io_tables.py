@@ -109,14 +109,14 @@ def test_unsorted_rows_are_sorted_and_counted(tmp_path):
 
 
 def test_duplicate_frames_are_left_to_the_classifier(tmp_path):
-    # One place for per-track statuses: classify.prepare_track marks duplicate_frames.
-    from resandi_core.classify import STATUS_DUPLICATE_FRAMES, prepare_track
+    # One place for per-track statuses: prepare_track marks duplicate_frames.
+    from resandi_core.model.preprocess import TrackStatus, prepare_track
 
     rows = "".join(f"1,{f},{f},0\n" for f in [0, 1, 2, 3, 3, 4, 5, 6, 7, 8, 9])
     tracks = read_tracks(write(tmp_path, "track_id,frame,x,y\n" + rows))
     assert tracks.n_detections == 11 and tracks.dropped == {}
     t = tracks.table
-    assert prepare_track(1, t.frame.to_numpy(), t.x.to_numpy(), t.y.to_numpy()).status == STATUS_DUPLICATE_FRAMES
+    assert prepare_track(1, t.frame.to_numpy(), t.x.to_numpy(), t.y.to_numpy()).status == TrackStatus.DUPLICATE_FRAMES
 
 
 def test_unlinked_detections_get_a_file_level_hint(tmp_path):

@@ -192,7 +192,7 @@ def test_session_without_tracks(tmp_path):
 
 
 def test_prepared_segments_classify_without_duplicate_frames():
-    from resandi_core.classify import prepare_track
+    from resandi_core.model.preprocess import prepare_track
 
     table = read_tracks(DATA / "trackmate_session_micron.xml").table
     statuses = {

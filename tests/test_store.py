@@ -6,9 +6,8 @@ import torch
 
 from resandi_core.errors import ModelFolderError
 from resandi_core.atomic import atomic_write
+from resandi_core.model.registry import list_models, load_model
 from resandi_core.model.store import (
-    list_models,
-    load_model,
     load_model_folder,
     random_network,
     save_model_folder,

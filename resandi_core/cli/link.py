@@ -15,32 +15,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import OutputError, ResandiError
+from ..errors import OutputError
+from ..io.inputs import STACK_SUFFIXES
 from ..tracks import Tracks
-
-#: File name suffixes taken for movies rather than track tables.
-STACK_SUFFIXES = (".tif", ".tiff", ".ome.tif", ".ome.tiff", ".btf", ".tf8")
-
-
-def is_stack_path(path: str | os.PathLike) -> bool:
-    """Whether ``path`` names a TIFF movie (by its suffix)."""
-    return str(path).lower().endswith(STACK_SUFFIXES)
-
-
-def _positive(kind: type, minimum: float, name: str):
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{name} must be at least {minimum}, not {value}")
-        return value
-
-    return parse
+from .options import at_least
+from .progress import run_with_bar
 
 
 def add_linking_options(parser: argparse.ArgumentParser) -> None:
@@ -54,9 +35,9 @@ def add_linking_options(parser: argparse.ArgumentParser) -> None:
     d = LinkingParams()
     group = parser.add_argument_group("linking (TIFF movies)", "locate particles with trackpy and link them into tracks")
     group.add_argument("--frames", metavar="A:B", help="frames A to B-1 only (default: all); numbering stays the file's")
-    group.add_argument("--channel", type=_positive(int, 0, "--channel"), metavar="C",
+    group.add_argument("--channel", type=at_least(int, 0, "--channel"), metavar="C",
                        help="channel to use when the movie has several (0-based; 0/1/2 = red/green/blue of an RGB movie)")
-    group.add_argument("--z", type=_positive(int, 0, "--z"), metavar="Z", help="z-plane to use when the movie has several (0-based)")
+    group.add_argument("--z", type=at_least(int, 0, "--z"), metavar="Z", help="z-plane to use when the movie has several (0-based)")
     group.add_argument("--diameter", type=int, default=d.diameter, metavar="PX",
                        help=f"particle diameter in px, an odd number a bit larger than the spots (default {d.diameter})")
     group.add_argument("--minmass", type=float, default=d.minmass, metavar="MASS",
@@ -64,22 +45,22 @@ def add_linking_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--invert", action="store_true", help="dark particles on a bright background")
     group.add_argument("--search-range", type=float, default=d.search_range, metavar="PX",
                        help=f"farthest a particle moves between frames, px (default {d.search_range:g})")
-    group.add_argument("--memory", type=_positive(int, 0, "--memory"), default=d.memory, metavar="FRAMES",
+    group.add_argument("--memory", type=at_least(int, 0, "--memory"), default=d.memory, metavar="FRAMES",
                        help=f"frames a particle may vanish and keep its track (default {d.memory})")
     group.add_argument("--adaptive-stop", type=float, default=None, metavar="PX",
                        help="shrink the search range down to this many px where linking is ambiguous (default: off)")
     group.add_argument("--adaptive-step", type=float, default=d.adaptive_step, metavar="FACTOR",
                        help=f"factor applied at each adaptive step (default {d.adaptive_step})")
-    group.add_argument("--min-length", type=_positive(int, 1, "--min-length"), default=d.min_length, metavar="FRAMES",
+    group.add_argument("--min-length", type=at_least(int, 1, "--min-length"), default=d.min_length, metavar="FRAMES",
                        help=f"drop tracks with fewer detections (default {d.min_length})")
     group.add_argument("--drift", action="store_true", help="subtract the ensemble drift of all tracks (raw positions kept in x_raw, y_raw)")
-    group.add_argument("--drift-smoothing", type=_positive(int, 0, "--drift-smoothing"), default=d.drift_smoothing,
+    group.add_argument("--drift-smoothing", type=at_least(int, 0, "--drift-smoothing"), default=d.drift_smoothing,
                        metavar="FRAMES", help="rolling mean over this many frames applied to the drift (default 0: none)")
     group.add_argument("--pixel-size-um", type=float, default=None, metavar="UM",
                        help="µm per pixel (default: from the file's metadata, else unknown)")
     group.add_argument("--frame-interval-s", type=float, default=None, metavar="S",
                        help="seconds per frame (default: from the file's metadata, else unknown)")
-    group.add_argument("--processes", type=_positive(int, 1, "--processes"), default=None, metavar="N",
+    group.add_argument("--processes", type=at_least(int, 1, "--processes"), default=None, metavar="N",
                        help="processes that locate particles (default: all CPUs)")
 
 
@@ -101,43 +82,6 @@ def link_options_from_args(args: argparse.Namespace) -> dict:
         name: getattr(args, name, None)
         for name in ("frames", "channel", "z", "pixel_size_um", "frame_interval_s", "processes")
     }
-
-
-def run_with_bar(job, label: str, quiet: bool):
-    """Drive :func:`~resandi_core.linking.iter_link` with a tqdm bar on stderr; return its result.
-
-    The bar appears with the first event, so a movie that cannot be opened gives
-    its error line alone.
-    """
-    from tqdm import tqdm
-
-    from ..linking import STAGE_LINK, STAGE_LOCATE, run_link
-
-    bars = []  # one bar per stage that counts frames, opened as the stage starts
-    stages = []
-
-    try:
-
-        def show(event) -> None:
-            if event.stage in (STAGE_LOCATE, STAGE_LINK) and (not stages or stages[-1] != event.stage):
-                if bars:
-                    bars[-1].close()
-                stages.append(event.stage)
-                bars.append(tqdm(desc=f"{label} {event.stage}", total=event.total, unit="frame", file=sys.stderr,
-                                 disable=quiet, dynamic_ncols=True))
-            if not bars:
-                return
-            bar = bars[-1]
-            if event.stage in (STAGE_LOCATE, STAGE_LINK):
-                bar.set_postfix_str(f"{event.n_features} features", refresh=False)
-                bar.update(event.done - bar.n)
-            else:
-                bar.set_postfix_str(f"{event.n_features} features, {event.stage}", refresh=True)
-
-        return run_link(job, show)
-    finally:
-        if bars:
-            bars[-1].close()
 
 
 def link_from_args(path: str | os.PathLike, args: argparse.Namespace):
@@ -167,17 +111,6 @@ def tracks_from_stack(path: str | os.PathLike, args: argparse.Namespace) -> Trac
     return link_from_args(path, args).tracks
 
 
-def write_tracks_csv(tracks: Tracks, path: str | os.PathLike) -> Path:
-    """Write a trackpy-style CSV atomically (an old file survives any failure); return its path.
-
-    :func:`resandi_core.io.write_tracks_trackpy_csv`: ``frame, particle, x, y``
-    then the other columns, positions as stored (px for linked movies).
-    """
-    from ..io.writers import write_tracks_trackpy_csv
-
-    return write_tracks_trackpy_csv(tracks, path)
-
-
 def _cmd_link(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.is_dir():
@@ -189,8 +122,10 @@ def _cmd_link(args: argparse.Namespace) -> int:
     if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
         raise OutputError("the output folder does not exist or is not writable", where=str(out.parent),
                           hint="create it, or choose another place with --out")
+    from ..io.writers import write_tracks_trackpy_csv
+
     result = link_from_args(args.stack, args)
-    write_tracks_csv(result.tracks, out)
+    write_tracks_trackpy_csv(result.tracks, out)
     if not args.quiet:
         print(f"wrote {out} ({result.n_tracks_kept} tracks, {len(result.tracks.table)} detections; x, y in px)",
               file=sys.stderr)
@@ -213,22 +148,3 @@ def register(subparsers) -> argparse.ArgumentParser:
     add_linking_options(link)
     link.set_defaults(func=_cmd_link)
     return link
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m resandi_core.cli.link link STACK --out CSV``: the command on its own."""
-    parser = argparse.ArgumentParser(prog="resandi")
-    register(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except ResandiError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("cancelled", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,54 +8,19 @@ command drives the same generators the GUI's training tab uses.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from ..errors import ResandiError
-
-
-def _bar(job, label: str, unit: str, quiet: bool):
-    """Drive a progress generator with a tqdm bar; training events add loss and accuracy."""
-    from tqdm import tqdm
-
-    from ..progress import run_job
-
-    bars: dict[str, tqdm] = {}
-
-    def show(event) -> None:
-        stage = event.stage
-        if stage not in bars:
-            for other in bars.values():
-                other.close()
-            bars.clear()
-            bars[stage] = tqdm(desc=label if stage in ("generate", "train") else stage, unit=unit if stage != "evaluate" else "traj",
-                               file=sys.stderr, disable=quiet, dynamic_ncols=True)
-        bar = bars[stage]
-        bar.total = event.total
-        bar.update(event.done - bar.n)
-        kind = getattr(event, "event", None)
-        if kind == "step":
-            bar.set_postfix(epoch=event.epoch, loss=f"{event.loss:.3f}", acc=f"{event.accuracy:.3f}", refresh=False)
-        elif kind == "epoch" and not quiet:
-            bar.write(f"epoch {event.epoch}: train loss {event.loss:.4f} acc {event.accuracy:.2%}, "
-                      f"validation loss {event.val_loss:.4f} acc {event.val_accuracy:.2%}")
-
-    try:
-        return run_job(job, show)
-    finally:
-        for bar in bars.values():
-            bar.close()
+from .options import int_in
+from .progress import run_with_bar
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     from ..training.synth import DatasetSpec, iter_generate
 
-    try:
-        spec = DatasetSpec(n_per_class=args.n_per_class, seed=args.seed, fixed_length=args.fixed_length,
-                           noise=args.noise, shard_size=args.shard_size)
-    except ValueError as exc:
-        raise ResandiError(str(exc)) from None
-    folder = _bar(iter_generate(args.out, spec, args.workers), "generate", "traj", args.quiet)
+    spec = DatasetSpec(n_per_class=args.n_per_class, seed=args.seed, fixed_length=args.fixed_length,
+                       noise=args.noise, shard_size=args.shard_size)  # a bad value raises DatasetError
+    folder = run_with_bar(iter_generate(args.out, spec, args.workers), quiet=args.quiet)
     if not args.quiet:
         print(f"{spec.n_per_class * 8:,} trajectories in {folder}")
     return 0
@@ -74,8 +39,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from ..training.loop import iter_train
 
     config = _train_config(args)
-    out = _bar(iter_train(args.data, args.out, config, val_dir=args.val_data, resume=args.resume,
-                          model_name=args.name), "train", "step", args.quiet)
+    out = run_with_bar(iter_train(args.data, args.out, config, val_dir=args.val_data, resume=args.resume,
+                                     model_name=args.name), quiet=args.quiet)
     if args.test_data:
         _evaluate_into(str(out), args.test_data, args.device, None, Path(out) / "evaluation", card=True,
                        quiet=args.quiet, command=f"resandi train ... --test-data {args.test_data}")
@@ -90,7 +55,7 @@ def _evaluate_into(model_ref: str, data_dir: str, device: str, batch_size, out: 
 
     job = iter_evaluate_into(model_ref, data_dir, out, device=device, batch_size=batch_size,
                              card_command=command if card else None)
-    evaluation = _bar(job, "evaluate", "traj", quiet)
+    evaluation = run_with_bar(job, quiet=quiet)
     if not quiet:
         print(f"accuracy {evaluation.accuracy:.2%} on {evaluation.n:,} trajectories; tables and confusion.png in {out}")
         print(evaluation.by_length().to_string(index=False))
@@ -106,13 +71,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _cmd_erasure(args: argparse.Namespace) -> int:
     from ..training.experiments import iter_erasure, plot_erasure, write_table
-    from ..model.store import load_model
+    from ..model.registry import load_model
     from ..training.synth import load_dataset
 
     model = load_model(args.model)
     data = load_dataset(args.data)
-    table = _bar(iter_erasure(model, data, seed=args.seed, device=args.device, batch_size=args.batch_size),
-                 "erasure", "traj", args.quiet)
+    table = run_with_bar(iter_erasure(model, data, seed=args.seed, device=args.device, batch_size=args.batch_size),
+                         "erasure", args.quiet)
     out = Path(args.out)
     write_table(table, out / "erasure.csv")
     plot_erasure(table, out / "erasure.png", len(data))
@@ -139,14 +104,14 @@ def _train_noise_models(args: argparse.Namespace) -> dict[str, list[str]]:
             if (folder / "model.safetensors").is_file():
                 folders[scheme].append(str(folder))  # finished earlier: reuse
                 continue
-            _bar(iter_train(args.train_data, folder, config, resume=resume), f"train {scheme} {k}", "step", args.quiet)
+            run_with_bar(iter_train(args.train_data, folder, config, resume=resume), f"{scheme} {k}", args.quiet)
             folders[scheme].append(str(folder))
     return folders
 
 
 def _cmd_noise(args: argparse.Namespace) -> int:
     from ..training.experiments import iter_noise, plot_noise, summarise_noise, write_table
-    from ..model.store import load_model
+    from ..model.registry import load_model
     from ..training.synth import load_dataset
 
     if args.train_data:
@@ -159,8 +124,8 @@ def _cmd_noise(args: argparse.Namespace) -> int:
             raise ResandiError("no models to compare", hint="give --targeted/--random models, or --train-data and --baseline-model")
     models = {scheme: [load_model(ref) for ref in members] for scheme, members in refs.items() if members}
     data = load_dataset(args.data)
-    table = _bar(iter_noise(models, data, protocol=args.protocol, seed=args.seed, device=args.device,
-                            batch_size=args.batch_size), "noise", "traj", args.quiet)
+    table = run_with_bar(iter_noise(models, data, protocol=args.protocol, seed=args.seed, device=args.device,
+                                    batch_size=args.batch_size), "noise", args.quiet)
     summary = summarise_noise(table)
     out = Path(args.out)
     write_table(table, out / "noise_per_model.csv")
@@ -172,7 +137,7 @@ def _cmd_noise(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction, int_in) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the data and training commands to the ``resandi`` parser."""
     from ..devices import DEVICE_CHOICES
 

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ResandiError, TrackFormatError
-from ..tracks import POSITION_UNITS, TIME_COLUMN, Tracks
-from ..units import length_unit
+from ..tracks import TIME_COLUMN, Tracks
+from ..units import POSITION_UNITS, length_unit
 
 log = logging.getLogger(__name__)
 

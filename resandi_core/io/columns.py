@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import TrackFormatError
-from ..units import LENGTH_UNITS, TIME_UNITS, FRAME_UNITS
+from ..units import FRAME_UNITS, HEADER_LENGTH_UNITS, HEADER_TIME_UNITS
 
 #: Columns a table can map: the four required and the optional time in seconds.
 CANONICAL = ("track_id", "frame", "x", "y", "t")
@@ -38,9 +38,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
 # Units that may end a name after an underscore ("x_um", "time_ms"), by role:
 # "x_min" is a bounding box, not x in minutes.
 _SUFFIX_UNITS = {
-    "x": sorted(LENGTH_UNITS, key=len, reverse=True),
-    "y": sorted(LENGTH_UNITS, key=len, reverse=True),
-    "t": sorted(set(TIME_UNITS) | FRAME_UNITS, key=len, reverse=True),
+    "x": sorted(HEADER_LENGTH_UNITS, key=len, reverse=True),
+    "y": sorted(HEADER_LENGTH_UNITS, key=len, reverse=True),
+    "t": sorted(HEADER_TIME_UNITS | FRAME_UNITS, key=len, reverse=True),
 }
 _BRACKETED_UNIT = re.compile(r"^(.*?)\s*[\(\[\{]\s*([^\)\]\}]*?)\s*[\)\]\}]\s*$")
 

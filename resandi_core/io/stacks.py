@@ -32,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ResandiError
+from ..errors import StackError
+from ..units import length_in_um, time_in_s
 
 log = logging.getLogger(__name__)
 
@@ -41,22 +42,6 @@ RGB_TO_GRAY = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 #: Axes tifffile may use for the frames of a plain multi-page file, in order of preference.
 TIME_AXES = ("T", "I", "Q")
-
-_LENGTH_UNITS_UM = {
-    "micron": 1.0, "microns": 1.0, "micrometer": 1.0, "micrometre": 1.0, "um": 1.0, "µm": 1.0, "μm": 1.0,
-    "\\u00b5m": 1.0, "nm": 1e-3, "nanometer": 1e-3, "pm": 1e-6, "mm": 1e3, "cm": 1e4, "m": 1e6,
-}
-_TIME_UNITS_S = {
-    "s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0, "ms": 1e-3, "msec": 1e-3, "millisecond": 1e-3,
-    "milliseconds": 1e-3, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "\\u00b5s": 1e-6, "microsecond": 1e-6,
-    "microseconds": 1e-6, "ns": 1e-9, "min": 60.0, "minute": 60.0, "minutes": 60.0, "h": 3600.0,
-    "hr": 3600.0, "hour": 3600.0, "hours": 3600.0,
-}
-
-
-class StackError(ResandiError):
-    """A movie cannot be read as a stack of 2-D frames."""
-
 
 @dataclass(frozen=True)
 class StackSpec:
@@ -101,22 +86,6 @@ def parse_frames(text: str | None) -> tuple[int | None, int | None] | None:
     return start, stop
 
 
-def _length_in_um(value: float, unit: str | None) -> float | None:
-    key = (unit or "").strip()
-    factor = _LENGTH_UNITS_UM.get(key.lower(), _LENGTH_UNITS_UM.get(key))
-    if factor is None or not math.isfinite(value) or value <= 0:
-        return None
-    return value * factor
-
-
-def _time_in_s(value: float, unit: str | None) -> float | None:
-    key = (unit or "s").strip()
-    factor = _TIME_UNITS_S.get(key.lower(), _TIME_UNITS_S.get(key))
-    if factor is None or not math.isfinite(value) or value <= 0:
-        return None
-    return value * factor
-
-
 def _imagej_calibration(tif, keyframe) -> tuple[float | None, float | None]:
     """Pixel size (µm) from XResolution + ``unit``, frame interval (s) from ``finterval``/``fps``."""
     meta = tif.imagej_metadata or {}
@@ -126,10 +95,10 @@ def _imagej_calibration(tif, keyframe) -> tuple[float | None, float | None]:
     if tag is not None and unit:
         numerator, denominator = tag.value  # pixels per unit, as a fraction
         if numerator > 0:
-            pixel_size = _length_in_um(denominator / numerator, str(unit))
+            pixel_size = length_in_um(denominator / numerator, str(unit))
     interval = None
     if meta.get("finterval"):
-        interval = _time_in_s(float(meta["finterval"]), meta.get("tunit"))
+        interval = time_in_s(float(meta["finterval"]), meta.get("tunit"))
     elif meta.get("fps"):
         interval = 1.0 / float(meta["fps"]) if float(meta["fps"]) > 0 else None
     return pixel_size, interval
@@ -150,9 +119,9 @@ def _ome_calibration(xml_text: str) -> tuple[float | None, float | None]:
         return None, None
     pixel_size = interval = None
     if pixels.get("PhysicalSizeX"):
-        pixel_size = _length_in_um(float(pixels.get("PhysicalSizeX")), pixels.get("PhysicalSizeXUnit", "µm"))
+        pixel_size = length_in_um(float(pixels.get("PhysicalSizeX")), pixels.get("PhysicalSizeXUnit", "µm"))
     if pixels.get("TimeIncrement"):
-        interval = _time_in_s(float(pixels.get("TimeIncrement")), pixels.get("TimeIncrementUnit", "s"))
+        interval = time_in_s(float(pixels.get("TimeIncrement")), pixels.get("TimeIncrementUnit", "s"))
     else:
         times = {}
         for plane in pixels:
@@ -161,7 +130,7 @@ def _ome_calibration(xml_text: str) -> tuple[float | None, float | None]:
         if len(times) > 1:
             values = [times[t] for t in sorted(times)]
             step = float(np.median(np.diff([v for v, _ in values])))
-            interval = _time_in_s(step, values[0][1])
+            interval = time_in_s(step, values[0][1])
     return pixel_size, interval
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 from ..errors import OutputError
 from ..atomic import atomic_write
 from ..tracks import TIME_COLUMN, Tracks
+from ..units import canonical_position_unit
 
 #: TrackMate keys the spot-table writer fills itself, with their names and short names.
 TRACKMATE_COLUMNS = (
@@ -48,7 +49,7 @@ def _positions(tracks: Tracks, position_unit: str | None) -> tuple[np.ndarray, n
     x = tracks.table["x"].to_numpy(dtype=np.float64)
     y = tracks.table["y"].to_numpy(dtype=np.float64)
     unit = tracks.position_unit
-    wanted = {"um": "µm", "micron": "µm", "pixel": "px"}.get(position_unit, position_unit) if position_unit else unit
+    wanted = (canonical_position_unit(position_unit) or position_unit) if position_unit else unit
     if wanted not in ("px", "µm"):
         raise ValueError(f"position_unit must be 'px' or 'µm', not {position_unit!r}")
     if wanted != unit:

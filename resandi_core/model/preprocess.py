@@ -10,9 +10,22 @@ Per trajectory and per coordinate (REFERENCE.md, "Input preprocessing"):
 
 Tracks longer than 1000 points are cut into windows of 1000 points; each window
 is preprocessed on its own.
+
+Real tracks are not the paper's clean synthetic ones, so each track is first
+checked and prepared (:func:`prepare_track`):
+
+- fewer than :data:`MIN_POINTS` observed points: status ``too_short``, not classified;
+- NaN or infinite positions: status ``non_finite``; a frame listed twice:
+  status ``duplicate_frames``; no motion at all: ``no_motion``; none is classified;
+- missing frames inside a track (a linker's memory) are filled by linear
+  interpolation and counted in ``n_filled``; a track that would be more than
+  half interpolated is not classified (``too_sparse``).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
 
 import numpy as np
 
@@ -113,3 +126,123 @@ def window_starts(n_points: int, length: int = INPUT_LENGTH, stride: int = DEFAU
     starts = list(range(0, last, stride))
     starts.append(last)
     return starts
+
+
+#: Fewest observed points a track needs to be classified.
+MIN_POINTS = 10
+
+
+class TrackStatus(str, Enum):
+    """Whether a track was classified, and if not why; the value is what ``results.csv`` says."""
+
+    OK = "ok"
+    TOO_SHORT = "too_short"
+    NON_FINITE = "non_finite"
+    DUPLICATE_FRAMES = "duplicate_frames"
+    NO_MOTION = "no_motion"
+    TOO_SPARSE = "too_sparse"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass
+class PreparedTrack:
+    """One track checked and made gap-free, ready to be cut into windows.
+
+    Attributes
+    ----------
+    track_id : object
+    frames : ndarray, shape (T,), int
+        Consecutive frame numbers (gaps filled).
+    positions : ndarray, shape (T, 2), float64
+        x, y per frame, in the file's unit; interpolated where a frame was missing.
+    interpolated : ndarray, shape (T,), bool
+        True where the position was filled in.
+    n_points : int
+        Observed detections (rows in the file).
+    status : str
+    message : str
+        Human-readable reason when ``status`` is not ``ok``.
+    starts : list of int
+        Window start indices (empty when not classified).
+    """
+
+    track_id: object
+    frames: np.ndarray
+    positions: np.ndarray
+    interpolated: np.ndarray
+    n_points: int
+    status: TrackStatus
+    message: str = ""
+    starts: list[int] = field(default_factory=list)
+
+    @property
+    def n_filled(self) -> int:
+        return int(self.interpolated.sum())
+
+
+def prepare_track(
+    track_id: object,
+    frames: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    window_stride: int = DEFAULT_WINDOW_STRIDE,
+) -> PreparedTrack:
+    """Check one track, sort it by frame and fill missing frames.
+
+    Parameters
+    ----------
+    track_id : object
+    frames : ndarray, shape (n,), int
+        Frame numbers, in any order.
+    x, y : ndarray, shape (n,)
+        Positions, any length unit.
+    window_stride : int
+        Points between the starts of windows of a track longer than 1000 points.
+    """
+    order = np.argsort(frames, kind="stable")
+    frames = np.asarray(frames, dtype=np.int64)[order]
+    positions = np.column_stack([np.asarray(x, dtype=np.float64)[order], np.asarray(y, dtype=np.float64)[order]])
+    n_points = len(frames)
+
+    def rejected(status: TrackStatus, message: str) -> PreparedTrack:
+        return PreparedTrack(track_id, frames, positions, np.zeros(n_points, dtype=bool), n_points, status, message)
+
+    if n_points < MIN_POINTS:
+        return rejected(TrackStatus.TOO_SHORT, f"{n_points} points; at least {MIN_POINTS} are needed")
+    if not np.isfinite(positions).all():
+        bad = frames[~np.isfinite(positions).all(axis=1)]
+        return rejected(TrackStatus.NON_FINITE, f"NaN or infinite position at frame(s) {', '.join(map(str, bad[:5]))}")
+    duplicated = frames[1:][np.diff(frames) == 0]
+    if duplicated.size:
+        return rejected(
+            TrackStatus.DUPLICATE_FRAMES,
+            f"frame(s) {', '.join(map(str, duplicated[:5]))} appear more than once; "
+            "split or relink the track",
+        )
+    n_frames = int(frames[-1] - frames[0]) + 1
+    # Checked before allocating: frames 0 and 10**9 must not allocate 10**9 points.
+    if n_frames - n_points > n_points:
+        return rejected(
+            TrackStatus.TOO_SPARSE,
+            f"{n_points} detections over {n_frames} frames; more than half would be interpolated",
+        )
+    full_frames = np.arange(frames[0], frames[-1] + 1)
+    interpolated = np.ones(n_frames, dtype=bool)
+    interpolated[frames - frames[0]] = False  # frames are sorted and unique here
+    if interpolated.any():
+        positions = np.column_stack([np.interp(full_frames, frames, positions[:, d]) for d in range(2)])
+    if np.all(positions == positions[0]):
+        return PreparedTrack(
+            track_id, full_frames, positions, interpolated, n_points, TrackStatus.NO_MOTION, "the position never changes"
+        )
+    return PreparedTrack(
+        track_id,
+        full_frames,
+        positions,
+        interpolated,
+        n_points,
+        TrackStatus.OK,
+        starts=window_starts(len(full_frames), INPUT_LENGTH, window_stride),
+    )

@@ -10,9 +10,7 @@ inspected without code:
   run code;
 - ``model_card.md``: how the model was made and what it measured.
 
-Bundled models live in the ``resandi_resources`` package (``resources/models/``
-in the source tree) and are found with :mod:`importlib.resources`; user models live
-in :func:`user_models_dir`, which ``RESANDI_MODELS_DIR`` overrides.
+Finding models by name (bundled, the user's, the default) is :mod:`.registry`'s job.
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,10 +36,7 @@ log = logging.getLogger(__name__)
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 CARD_FILE = "model_card.md"
-#: Name of the text file in the bundled models folder that names the default model.
-DEFAULT_MARKER = "DEFAULT"
 FORMAT_VERSION = 1
-MODELS_DIR_ENV = "RESANDI_MODELS_DIR"
 
 ARCHITECTURE = {
     "name": "ResAnDi",
@@ -92,18 +86,6 @@ class LoadedModel:
     @property
     def trained(self) -> bool:
         return bool(self.config.get("trained", False))
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """One entry of :func:`list_models`."""
-
-    name: str
-    path: Path
-    origin: str  # "bundled" or "user"
-    trained: bool
-    is_default: bool
-    description: str
 
 
 def sha256_of(path: Path) -> str:
@@ -183,7 +165,7 @@ def save_model_folder(
     return folder
 
 
-def _read_config(folder: Path) -> dict[str, Any]:
+def read_config(folder: Path) -> dict[str, Any]:
     config_path = folder / CONFIG_FILE
     if not config_path.is_file():
         raise ModelFolderError(
@@ -272,7 +254,7 @@ def load_model_folder(folder: str | os.PathLike) -> LoadedModel:
         raise ModelFolderError(
             "model folder not found", where=str(folder), hint="check the path, or run `resandi models`"
         )
-    config = _read_config(folder)
+    config = read_config(folder)
     weights = _check_weights(folder, config)
     if not (folder / CARD_FILE).is_file():
         raise ModelFolderError(
@@ -329,88 +311,6 @@ def copy_model_folder(
         description=model.config.get("description", "") if description is None else description,
         extra_config=keep,
     )
-
-
-def bundled_models_dir() -> Path:
-    """Folder of the bundled models (``resources/models`` in the source tree)."""
-    return Path(str(resources.files("resandi_resources") / "models"))
-
-
-def user_models_dir() -> Path:
-    """Per-user model folder; ``RESANDI_MODELS_DIR`` overrides the platform default."""
-    override = os.environ.get(MODELS_DIR_ENV)
-    if override:
-        return Path(override)
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("resandi", appauthor=False)) / "models"
-
-
-def default_model_name() -> str | None:
-    """Name of the bundled default model, or None while no model is bundled."""
-    marker = bundled_models_dir() / DEFAULT_MARKER
-    return marker.read_text(encoding="utf-8").strip() if marker.is_file() else None
-
-
-def list_models() -> list[ModelInfo]:
-    """Bundled and user model folders, bundled first; unreadable folders are skipped with a log line."""
-    default = default_model_name()
-    found: list[ModelInfo] = []
-    for origin, root in (("bundled", bundled_models_dir()), ("user", user_models_dir())):
-        if not root.is_dir():
-            continue
-        for folder in sorted(p for p in root.iterdir() if (p / CONFIG_FILE).is_file()):
-            try:
-                config = _read_config(folder)
-            except ModelFolderError as exc:
-                log.warning("skipping model folder: %s", exc)
-                continue
-            found.append(
-                ModelInfo(
-                    name=folder.name,
-                    path=folder,
-                    origin=origin,
-                    trained=bool(config.get("trained", False)),
-                    is_default=origin == "bundled" and folder.name == default,
-                    description=str(config.get("description", "")),
-                )
-            )
-    return found
-
-
-def resolve_model_path(name_or_path: str | os.PathLike | None = None) -> Path:
-    """Find a model folder from a path, a model name, or (None) the bundled default.
-
-    A user model shadows a bundled model of the same name.
-    """
-    if name_or_path is None:
-        name = default_model_name()
-        if name is None:
-            raise ModelFolderError(
-                "no trained model is bundled with this version yet",
-                hint="pass --model PATH to a model folder; `resandi init-model DIR` writes an "
-                "untrained one for trying the pipeline",
-            )
-        return bundled_models_dir() / name
-    candidate = Path(name_or_path).expanduser()
-    if candidate.is_dir():
-        return candidate
-    text = str(name_or_path)
-    if os.sep in text or "/" in text or text.startswith((".", "~")):
-        raise ModelFolderError("model folder not found", where=text, hint="check the path, or run `resandi models`")
-    for root in (user_models_dir(), bundled_models_dir()):
-        if (root / text).is_dir():
-            return root / text
-    known = ", ".join(info.name for info in list_models()) or "none installed"
-    raise ModelFolderError(
-        f"no model folder or model named {str(name_or_path)!r}",
-        hint=f"known models: {known}; or give the path of a model folder",
-    )
-
-
-def load_model(name_or_path: str | os.PathLike | None = None) -> LoadedModel:
-    """Resolve (see :func:`resolve_model_path`) and load a model."""
-    return load_model_folder(resolve_model_path(name_or_path))
 
 
 def random_network(seed: int) -> "ResAnDi":

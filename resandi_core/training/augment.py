@@ -92,7 +92,7 @@ def augmented_items(
     labels = data.labels[pool]
     if config.augment == "targeted":
         from .evaluate import iter_predict
-        from ..model.store import load_model
+        from ..model.registry import load_model
 
         model = load_model(config.augment_model)
         _, maps = yield from iter_predict(model, data, pool, device=config.device, gradcam=True)

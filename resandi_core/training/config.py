@@ -1,4 +1,4 @@
-"""The training recipe as one typed object, importable without torch.
+"""The training recipe, early stopping and a run's record as typed objects, importable without torch.
 
 The GUI fills its training form from ``TrainConfig()`` and the CLI parses into
 it; neither should load torch just to learn the defaults, so the recipe lives
@@ -7,13 +7,11 @@ here and :mod:`resandi_core.training.loop` (which needs torch) imports it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
-from ..errors import ResandiError
-
-
-class TrainingError(ResandiError):
-    """Training cannot start or continue as asked."""
+from ..errors import TrainingError
 
 
 @dataclass(frozen=True)
@@ -109,3 +107,67 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise TrainingError(message)
+
+
+@dataclass
+class EarlyStopping:
+    """Patience counter on the validation loss (REFERENCE.md's early stopping)."""
+
+    patience: int
+    min_delta: float
+    best_loss: float = math.inf
+    best_epoch: int = 0
+    bad_epochs: int = 0
+
+    def update(self, loss: float, epoch: int) -> bool:
+        """Record an epoch's loss; True when it is a new best."""
+        if loss < self.best_loss - self.min_delta:
+            self.best_loss, self.best_epoch, self.bad_epochs = loss, epoch, 0
+            return True
+        self.bad_epochs += 1
+        return False
+
+    @property
+    def stop(self) -> bool:
+        return self.bad_epochs >= self.patience
+
+
+@dataclass
+class TrainingRun:
+    """The record of a finished training run: what the model card and config.json say.
+
+    Attributes
+    ----------
+    name : str
+        The model's name and one-line description.
+    config : TrainConfig
+        The recipe.
+    history : list of dict
+        One row per epoch: ``epoch, loss, accuracy, val_loss, val_accuracy, lr, seconds``.
+    stopping : EarlyStopping
+        Best epoch and validation loss (the weights saved are that epoch's).
+    data_folder : str
+        The training data set's folder.
+    data_manifest : dict
+        Its ``manifest.json`` (spec, seeds, andi-datasets version).
+    n_trajectories : int
+        Trajectories in the training folder.
+    val_dir : str or None
+        A separate validation set, or None when held out of the training folder.
+    elapsed_s : float
+        Seconds of training, resumed runs included.
+    device, precision : str
+        Where it ran (``cpu``, ``cuda``) and with which autocast type.
+    """
+
+    name: str
+    config: TrainConfig
+    history: list[dict[str, float]]
+    stopping: EarlyStopping
+    data_folder: str
+    data_manifest: dict[str, Any]
+    n_trajectories: int
+    val_dir: str | None
+    elapsed_s: float
+    device: str
+    precision: str

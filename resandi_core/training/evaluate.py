@@ -20,6 +20,7 @@ import pandas as pd
 from ..atomic import atomic_write, atomic_writes
 from ..model.spec import CLASS_NAMES
 from ..progress import Progress
+from .card import TEST_SECTION, append_test_metrics
 from .synth import SyntheticDataset
 
 #: Length bins (points) of the accuracy-by-length table: [10, 100), [100, 200), ...
@@ -59,7 +60,7 @@ def iter_predict(
     logits : ndarray, shape (N, 8), float32
     maps : ndarray, shape (N, 8, 32), float32, or None
     """
-    from ..classify import WindowClassifier
+    from ..model.inference import WindowClassifier
     from ..devices import default_batch_size, resolve_device
 
     torch_device, _ = resolve_device(device)
@@ -210,6 +211,32 @@ def write_evaluation(evaluation: Evaluation, out_dir: str | os.PathLike, title: 
     return written
 
 
+def test_metrics_markdown(evaluation: Evaluation, data_label: str, command: str) -> str:
+    """The card section of one evaluation: accuracy and the confusion matrix (% of row)."""
+    percent = evaluation.confusion_percent()
+    short = [n for n in CLASS_NAMES]
+    rows = ["| true \\ pred | " + " | ".join(short) + " |", "|---" * (len(short) + 1) + "|"]
+    for name, row in zip(CLASS_NAMES, percent):
+        rows.append(f"| {name} | " + " | ".join(f"{v:.1f}" for v in row) + " |")
+    lengths = evaluation.by_length()
+    length_rows = ["| length | n | accuracy |", "|---|---|---|"] + [
+        f"| {r.bin} | {r.n} | {100 * r.accuracy:.2f}% |" for r in lengths.itertuples()
+    ]
+    return f"""{TEST_SECTION}
+Measured with `{command}` on {evaluation.n:,} trajectories ({data_label}).
+
+**Accuracy {100 * evaluation.accuracy:.2f}%** (paper, full-scale training: 90.36%).
+
+Confusion matrix, % of each true class (rows) predicted as (columns):
+
+{chr(10).join(rows)}
+
+Accuracy by length:
+
+{chr(10).join(length_rows)}
+"""
+
+
 def iter_evaluate_into(
     model_ref: str | os.PathLike,
     data_dir: str | os.PathLike,
@@ -226,8 +253,7 @@ def iter_evaluate_into(
     (the command that reproduces the numbers), the test section of the model's
     card and config.json.
     """
-    from ..model.store import load_model
-    from .card import append_test_metrics, test_metrics_markdown
+    from ..model.registry import load_model
     from .synth import load_dataset
 
     model = load_model(model_ref)

@@ -37,7 +37,9 @@ from ..atomic import atomic_writes
 from ..model.resandi import ResAnDi
 from ..progress import Progress
 from .synth import SyntheticDataset, load_dataset
-from .config import TrainConfig, TrainingError  # noqa: F401 - part of this module's API
+from ..errors import TrainingError
+from .card import write_trained_model
+from .config import EarlyStopping, TrainConfig, TrainingRun
 
 log = logging.getLogger(__name__)
 
@@ -76,29 +78,6 @@ class TrainProgress(Progress):
     samples_per_s: float = math.nan
     eta_s: float = math.nan
     lr: float = math.nan
-
-
-@dataclass
-class EarlyStopping:
-    """Patience counter on the validation loss (REFERENCE.md's early stopping)."""
-
-    patience: int
-    min_delta: float
-    best_loss: float = math.inf
-    best_epoch: int = 0
-    bad_epochs: int = 0
-
-    def update(self, loss: float, epoch: int) -> bool:
-        """Record an epoch's loss; True when it is a new best."""
-        if loss < self.best_loss - self.min_delta:
-            self.best_loss, self.best_epoch, self.bad_epochs = loss, epoch, 0
-            return True
-        self.bad_epochs += 1
-        return False
-
-    @property
-    def stop(self) -> bool:
-        return self.bad_epochs >= self.patience
 
 
 @dataclass
@@ -161,7 +140,7 @@ def split_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np
 
 def _network(config: TrainConfig) -> ResAnDi:
     if config.init_model:
-        from ..model.store import load_model
+        from ..model.registry import load_model
 
         # "default" is the bundled default model (``--fine-tune`` without a value)
         return load_model(None if config.init_model == "default" else config.init_model).network.train()
@@ -430,14 +409,13 @@ def iter_train(
     if config.bn_recalibration_batches:
         recalibrate_batchnorm(network, data, training.indices, batches=config.bn_recalibration_batches,
                               batch_size=config.batch_size, seed=config.seed, device=device)
-    from .card import write_trained_model
-
-    write_trained_model(
-        network.cpu().eval(), out_dir, config=config, history=history, stopping=stopping,
-        data=data, val_dir=val_dir, elapsed_s=elapsed_before + time.perf_counter() - started,
+    run = TrainingRun(
+        name=model_name or f"ResAnDi trained {out_dir.name}", config=config, history=history, stopping=stopping,
+        data_folder=str(data.folder), data_manifest=data.manifest, n_trajectories=len(data),
+        val_dir=None if val_dir is None else str(val_dir), elapsed_s=elapsed_before + time.perf_counter() - started,
         device=str(device), precision=str(autocast).replace("torch.", "") if autocast else "float32",
-        name=model_name,
     )
+    write_trained_model(network.cpu().eval(), out_dir, run)
     yield TrainProgress(global_step, global_step, "train", event="done", epoch=stopping.best_epoch,
                         val_loss=stopping.best_loss)
     return out_dir

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ResandiError
+from ..errors import DatasetError
 from ..atomic import atomic_write, atomic_writes
 from ..model.spec import CLASS_NAMES, INPUT_LENGTH
 from ..progress import Progress
@@ -60,9 +60,6 @@ CLASS_GENERATORS: tuple[tuple[str, float, float], ...] = (
 #: Shortest and longest trajectory of a varying-length set (inclusive), in points.
 MIN_LENGTH, MAX_LENGTH = 10, INPUT_LENGTH
 
-
-class DatasetError(ResandiError):
-    """A synthetic data folder is missing, incomplete or inconsistent."""
 
 
 @dataclass(frozen=True)
@@ -92,13 +89,13 @@ class DatasetSpec:
 
     def __post_init__(self) -> None:
         if self.n_per_class < 1:
-            raise ValueError("n_per_class must be at least 1")
+            raise DatasetError("n_per_class must be at least 1", hint="ask for 1 or more trajectories per class")
         if self.shard_size < 1:
-            raise ValueError("shard_size must be at least 1")
+            raise DatasetError("shard_size must be at least 1", hint="the default is 1000")
         if self.fixed_length is not None and not 2 <= self.fixed_length <= INPUT_LENGTH:
-            raise ValueError(f"fixed_length must be between 2 and {INPUT_LENGTH}")
+            raise DatasetError(f"fixed_length must be between 2 and {INPUT_LENGTH}", hint="or leave it out for lengths 10-1000")
         if not np.isfinite(self.noise) or self.noise < 0:
-            raise ValueError("noise must be a finite number >= 0")
+            raise DatasetError("noise must be a finite number >= 0", hint="0 is noiseless, as the paper's training data")
 
     @property
     def n_shards(self) -> int:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QScrollArea, QSpinBox, QVBoxLayout, QWidget,
 )
 
-from ..jobs import PLANE_KEYS
+from resandi_core.io.planes import PLANE_KEYS
 from ..session import KIND_MOVIE, Session, SessionFile
 from ..workers import JobRunner
 from .linking_form import (

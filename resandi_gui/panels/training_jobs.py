@@ -109,7 +109,7 @@ def evaluation_folder(model_dir: Path, workspace: Path) -> tuple[Path, bool]:
     --test-data`` does; a bundled model's folder is part of the installation and
     is left alone (its evaluation goes to ``workspace/evaluations/<name>``).
     """
-    from resandi_core.model.store import bundled_models_dir
+    from resandi_core.paths import bundled_models_dir
 
     bundled = bundled_models_dir().resolve()
     if model_dir.resolve().is_relative_to(bundled):

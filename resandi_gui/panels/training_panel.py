@@ -45,9 +45,9 @@ def default_workspace(settings: Settings) -> Path:
     """``settings.last_training_dir``, else ``<user data dir>/training``."""
     if settings.last_training_dir:
         return Path(settings.last_training_dir)
-    from platformdirs import user_data_dir
+    from resandi_core.paths import training_workspace_dir
 
-    return Path(user_data_dir("resandi", appauthor=False)) / "training"
+    return training_workspace_dir()
 
 
 class TrainingPanel(QWidget):
@@ -93,7 +93,7 @@ class TrainingPanel(QWidget):
         self.last_estimate: tuple[float, float] | None = None
         self._job: str | None = None  # which of our jobs runs; None while the runner is free or busy elsewhere
         self._pending_question = ""
-        from resandi_core.model.store import default_model_name  # reads a marker file; no torch
+        from resandi_core.model.registry import default_model_name  # reads a marker file; no torch
 
         self.generate_form = GenerateForm()
         self.train_form = TrainForm(default_model_name())

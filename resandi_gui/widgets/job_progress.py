@@ -7,24 +7,14 @@ import time
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from resandi_core.progress import format_duration
+from resandi_core.progress import format_duration, stage_unit
 
 from ..workers import JobRunner
 
 
-#: What ``done``/``total`` count, by the last word of a job's stage.
-STAGE_UNITS = {
-    "read": "files", "locate": "frames", "link": "frames", "filter": "steps", "drift": "steps",
-    "classify": "windows", "generate": "trajectories", "evaluate": "trajectories", "export": "steps",
-}
-
-
 def progress_unit(event: object) -> str:
     """``" frames"``, ``" windows"``, ... for the progress label; ``""`` when unknown."""
-    if getattr(event, "event", None) is not None:  # training events count optimiser steps
-        return " steps"
-    words = str(getattr(event, "stage", "")).replace(":", " ").split()
-    unit = STAGE_UNITS.get(words[-1], "") if words else ""
+    unit = stage_unit(event)
     return f" {unit}" if unit else ""
 
 

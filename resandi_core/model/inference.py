@@ -1,0 +1,56 @@
+"""Running the network on batches of preprocessed windows: logits and all-class Grad-CAM.
+
+One forward pass gives the logits and, from the same features, the signed
+Grad-CAM maps of all 8 classes (no backward pass: REFERENCE.md's Grad-CAM of a
+global-average-pooled ResNet is the class's fc weights over the last feature maps).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .fused import FusedResAnDi
+from .gradcam import class_activation_maps
+from .store import LoadedModel
+
+
+class WindowClassifier:
+    """Runs the network on batches of preprocessed windows on one device.
+
+    The CPU path uses :class:`~resandi_core.model.fused.FusedResAnDi` (BatchNorm
+    folded, channels-last 2-D convolutions), about 25% faster than the plain
+    network with the same results to float32 rounding.
+    """
+
+    def __init__(self, model: LoadedModel, device: torch.device) -> None:
+        self.device = device
+        self.network = FusedResAnDi(model.network).to(device)
+        self.fc_weight = self.network.fc.weight.detach()
+
+    @classmethod
+    def for_model(cls, model: LoadedModel, device: torch.device) -> WindowClassifier:
+        """The classifier of ``model`` on ``device``, built once and kept on the model.
+
+        Folding takes ~0.1 s; a batch of files reuses it. Loaded models are not
+        meant to change; a changed network (fine-tuning) must be reloaded.
+        """
+        key = ("classifier", str(device))
+        if key not in model.cache:
+            model.cache[key] = cls(model, device)
+        return model.cache[key]
+
+    def __call__(self, inputs: np.ndarray, gradcam: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """Logits (B, 8) and, if asked, signed Grad-CAM maps of all classes (B, 8, 32)."""
+        with torch.inference_mode():
+            batch = torch.from_numpy(inputs).to(self.device, non_blocking=True)
+            features = self.network.features(batch)
+            logits = self.network.head(features)
+            maps = class_activation_maps(features, self.fc_weight) if gradcam else None
+            return logits.float().cpu().numpy(), None if maps is None else maps.float().cpu().numpy()
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Class probabilities of logits, shape (N, 8) -> (N, 8); rows sum to 1."""
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
