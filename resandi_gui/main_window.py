@@ -25,14 +25,14 @@ from PySide6.QtWidgets import (
 from resandi_core import __version__
 from resandi_core.devices import DEVICE_CHOICES
 from resandi_core.batch import FileOutcome, FileRequest, iter_read_files, iter_write_results
-from resandi_core.errors import Failure
-from resandi_core.io.inputs import is_stack_path
+from resandi_core.errors import Failure, ResandiError
+from resandi_core.io.inputs import expand_inputs, is_stack_path
 from resandi_core.paths import sample_path
 from resandi_core.settings import Settings, load_settings, save_settings
 
 from .errors import log_file_path, show_error
 from .gc_guard import collect_garbage_on_ui_thread
-from .files import classify_job
+from .files import apply_calibration, classify_job, missing_calibration, request_for_movie, request_from_panel
 from .panels.data_panel import DataPanel
 from .panels.results_panel import ResultsPanel
 from .panels.training_panel import TrainingPanel
@@ -287,24 +287,16 @@ class MainWindow(QMainWindow):
 
     def _complete_calibration(self, outcomes: list[FileOutcome]) -> None:
         """Ask once for the pixel size / frame interval that track files lack."""
-        tables = [o.tracks for o in outcomes if o.tracks is not None]
-        need_px = [t for t in tables if t.position_unit == "px" and t.pixel_size_um is None]
-        need_dt = [t for t in tables if t.frame_interval_s is None]
+        need_px, need_dt = missing_calibration(outcomes)
         if not need_px and not need_dt:
             return
         names = sorted({Path(t.source).name for t in need_px + need_dt})
         answer = self.ask_calibration([Path(n) for n in names], bool(need_px), bool(need_dt))
         if answer is None:
             return
-        pixel_size, interval = answer
-        for tracks in need_px:
-            tracks.pixel_size_um = pixel_size
-        for tracks in need_dt:
-            tracks.frame_interval_s = interval
-        if pixel_size:
-            self.settings.pixel_size_um = pixel_size
-        if interval:
-            self.settings.frame_interval_s = interval
+        apply_calibration(need_px, need_dt, *answer)
+        self.settings.pixel_size_um = answer[0] or self.settings.pixel_size_um
+        self.settings.frame_interval_s = answer[1] or self.settings.frame_interval_s
 
     def _ask_calibration_dialog(self, paths: list[Path], ask_px: bool, ask_dt: bool):
         dialog = CalibrationDialog([p.name for p in paths], self.settings.pixel_size_um,
@@ -338,9 +330,6 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
-        from resandi_core.io.inputs import expand_inputs
-        from resandi_core.errors import ResandiError
-
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if not paths:
             return
@@ -393,17 +382,10 @@ class MainWindow(QMainWindow):
         if entry.tracks is not None:
             return FileRequest(entry.path, entry.tracks)
         if entry is self.session.current:  # the panel shows this movie: use what it shows
-            request = self.data_panel.link_request()
-            return FileRequest(entry.path, linking=request["params"].to_dict(), frames=request["frames"],
-                               pixel_size_um=request["pixel_size_um"], frame_interval_s=request["frame_interval_s"],
-                               channel=request["channel"], z=request["z"], first_plane_by_default=True)
-        # Not shown: what its panel would show (defaults under its own edits), its frame range,
-        # and the calibration typed for it (else the movie's own).
-        linking = {**self.settings.linking, **entry.linking}
+            return request_from_panel(entry.path, self.data_panel.link_request())
         view = self.data_panel.views.get(entry)
-        frames = (view.frames[0], view.frames[1] + 1) if view is not None and view.frames else None
-        return FileRequest(entry.path, linking=linking, frames=frames, pixel_size_um=linking.get("pixel_size_um"),
-                           frame_interval_s=linking.get("frame_interval_s"), first_plane_by_default=True)
+        return request_for_movie(entry.path, {**self.settings.linking, **entry.linking},
+                                 view.frames if view is not None else None)
 
     def use_model(self, name_or_path: str) -> None:
         """Classify with this model from now on (a name or a model folder)."""

@@ -1,11 +1,14 @@
-"""The `resandi` command in a subprocess, as a user runs it."""
+"""The `resandi` command as a user runs it: in-process (fast), and once as the installed script."""
 
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_runner import run_cli
 from factories import mixed_tracks_table
 
 from resandi_core.classify import PROB_COLUMNS
@@ -13,14 +16,20 @@ from resandi_core.classify import PROB_COLUMNS
 RESULT_COLUMNS = ["file", "track_id", "n_points", "predicted_class", "confidence", *PROB_COLUMNS, "gradcam_mean", "status"]
 
 
-def resandi(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "resandi_core.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=600,
-    )
+resandi = run_cli
+
+
+def test_installed_resandi_script_classifies(tmp_path, untrained_model_dir):
+    # the one subprocess run of the console script: that it is installed and works end to end
+    script = shutil.which("resandi", path=str(Path(sys.executable).parent)) or shutil.which("resandi")
+    assert script, "the resandi console script is not installed: pip install -e ."
+    csv_path = tmp_path / "t.csv"
+    mixed_tracks_table(n_tracks=4, seed=9, n_too_short=0, n_with_gaps=0, max_length=60).to_csv(csv_path, index=False)
+    run = subprocess.run([script, "classify", str(csv_path), "--out", str(tmp_path / "out"), "--model",
+                          str(untrained_model_dir), "-q"], capture_output=True, text=True, timeout=600,
+                         env={**os.environ})
+    assert run.returncode == 0, run.stderr
+    assert len(pd.read_csv(tmp_path / "out" / "results.csv")) == 4
 
 
 def check_outputs(out_dir, table, csv_path):

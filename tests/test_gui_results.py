@@ -157,8 +157,12 @@ def test_scores_for_the_predicted_class_are_the_results_gradcam(panel, entry):
     assert len(panel.trajectory.filled.getData()[0]) == n_filled > 0
 
 
-def test_scores_for_another_class_or_relu_are_recomputed_like_the_core(panel, entry, tracks, untrained_model, qtbot):
+def test_scores_for_another_class_or_relu_are_recomputed_like_the_core(panel, entry, tracks, untrained_model, qtbot,
+                                                                        monkeypatch):
     from resandi_core.classify import classify_tracks
+
+    # Another class comes from the result's stored maps: the panel never needs the model again.
+    monkeypatch.setattr(entry, "model", None)
 
     track_ids = [classified_ids(entry)[3], GAPPY_TRACK, LONG_TRACK]
     predicted = entry.result.tracks.set_index("track_id")["predicted_class"]
@@ -429,11 +433,22 @@ def test_uncalibrated_tracks_are_drawn_in_pixels_and_frames(qtbot, entry):
     table = entry.tracks.table
     np.testing.assert_allclose(x, table[table["track_id"] == GAPPY_TRACK].sort_values("frame")["x"])
 
-    # Without the model, another target class cannot be computed: say so, draw no scores.
-    panel.set_target("BM" if entry.result.tracks.set_index("track_id").loc[GAPPY_TRACK, "predicted_class"] != "BM"
-                     else "SubFBM")
+    # Without the model, another target class still comes from the result's stored maps.
+    other = ("BM" if entry.result.tracks.set_index("track_id").loc[GAPPY_TRACK, "predicted_class"] != "BM"
+             else "SubFBM")
+    panel.set_target(other)
+    frames, scores = panel.scores_for(GAPPY_TRACK)
+    assert scores.size == frames.size > 0 and np.isfinite(scores).all()
+
+    # A result made without Grad-CAM maps: say so, draw no scores.
+    import dataclasses
+
+    no_maps = dataclasses.replace(entry.result, window_maps=None)
+    panel.show_file(SessionFile(Path("px2.csv"), "tracks", tracks=uncalibrated, result=no_maps, model=None))
+    panel.select_track(GAPPY_TRACK)
+    panel.set_target(other)
     assert panel.scores_for(GAPPY_TRACK)[1].size == 0
-    assert "needs the model" in panel.trajectory.plot.titleLabel.text
+    assert "no Grad-CAM maps" in panel.trajectory.plot.titleLabel.text
 
 
 def test_the_msd_plot_marks_the_lags_the_results_fit_used(qtbot, entry, tracks):

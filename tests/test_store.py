@@ -99,9 +99,9 @@ def test_models_by_name_from_the_user_folder(monkeypatch, tmp_path):
 
 
 def test_default_model_missing_says_what_to_do(monkeypatch, tmp_path):
-    import resandi_core.model.store as store
+    import resandi_core.model.registry as registry
 
-    monkeypatch.setattr(store, "bundled_models_dir", lambda: tmp_path)  # an installation without models
+    monkeypatch.setattr(registry, "bundled_models_dir", lambda: tmp_path)  # an installation without models
     with pytest.raises(ModelFolderError, match="--model"):
         load_model(None)
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -203,9 +201,7 @@ def test_cumulative_noise_protocol_matches_the_authors_real_sigma():
 
 
 def test_cli_generate_train_evaluate_experiment(tmp_path, monkeypatch):
-    def resandi(*args):
-        return subprocess.run([sys.executable, "-m", "resandi_core.cli", *map(str, args)],
-                              capture_output=True, text=True, timeout=600)
+    from cli_runner import run_cli as resandi
 
     run = resandi("generate", "--n-per-class", 12, "--out", tmp_path / "d", "--seed", 3, "--shard-size", 6, "-q")
     assert run.returncode == 0, run.stderr

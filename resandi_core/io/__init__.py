@@ -7,10 +7,17 @@
   out for trackpy and TrackMate users;
 - :func:`read_tracks_csv`: the first version's CSV reader, kept as an alias.
 
-Modules: ``tables`` (CSV/TSV/Excel, trackpy CSV), ``trackmate_csv``,
-``trackmate_xml``, ``hdf5``, ``andi_txt``, ``arrays`` (NumPy), ``writers``;
-``columns`` (column-name guessing), ``units``, ``assemble`` (checks shared by
-every reader), ``results`` (classification results).
+Owns every file the product reads or writes except models: track formats
+(``tables`` for CSV/TSV/Excel and trackpy CSV, ``trackmate_csv``,
+``trackmate_xml``, ``hdf5``, ``andi_txt``, ``arrays`` for NumPy; ``detect`` and
+``read`` choose among them), ``columns`` (column-name guessing), ``assemble``
+(checks shared by every reader), ``writers`` (tracks out), ``results``
+(classification results out), ``stacks`` (TIFF movies), ``planes`` (which
+channel and z of a movie) and ``inputs`` (files and folders given -> the files
+to read, by suffix).
+
+May import: the base modules (errors, atomic, tracks, units); never the model,
+linking, classification, training or the command line.
 """
 
 from .csv_tracks import read_tracks_csv

@@ -21,7 +21,7 @@ from ..progress import Progress
 from .synth import SyntheticDataset
 
 if TYPE_CHECKING:
-    from .loop import TrainConfig
+    from .config import TrainConfig
 
 
 def mean_gradcam_scores(maps: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -91,11 +91,11 @@ def augmented_items(
     pool = scoring_pool(data, train_idx, config.augment_pool, config.seed)
     labels = data.labels[pool]
     if config.augment == "targeted":
-        from .evaluate import iter_predict
+        from ..model.inference import iter_predict
         from ..model.registry import load_model
 
         model = load_model(config.augment_model)
-        _, maps = yield from iter_predict(model, data, pool, device=config.device, gradcam=True)
+        _, maps = yield from iter_predict(model, data.inputs, pool, device=config.device, gradcam=True)
         selected = select_targeted(pool, labels, mean_gradcam_scores(maps, labels), config.augment_fraction)
     else:
         selected = select_random(pool, labels, config.augment_fraction, config.seed)

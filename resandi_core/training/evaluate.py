@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..atomic import atomic_write, atomic_writes
 from ..model.spec import CLASS_NAMES
+from ..model.inference import iter_predict
 from ..progress import Progress
 from .card import TEST_SECTION, append_test_metrics
 from .synth import SyntheticDataset
@@ -27,57 +28,6 @@ from .synth import SyntheticDataset
 LENGTH_EDGES = (10, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1001)
 #: Alpha bins of the accuracy-by-alpha table (BM's alpha = 1 has its own bin).
 ALPHA_EDGES = (0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 1.01, 1.1, 1.3, 1.5, 1.7, 1.9)
-
-
-def iter_predict(
-    model,
-    data: SyntheticDataset,
-    indices: np.ndarray,
-    *,
-    device: str = "auto",
-    batch_size: int | None = None,
-    gradcam: bool = False,
-    inputs_fn=None,
-) -> Generator[Progress, None, tuple[np.ndarray, np.ndarray | None]]:
-    """Logits (and Grad-CAM maps) of some trajectories of a data set.
-
-    Parameters
-    ----------
-    model : LoadedModel
-    data : SyntheticDataset
-    indices : ndarray of int, shape (N,)
-    device : str
-    batch_size : int, optional
-        Default: 256 on CPU, 1024 on GPU.
-    gradcam : bool
-        Also return the signed Grad-CAM maps of all classes.
-    inputs_fn : callable, optional
-        ``inputs_fn(chunk_indices) -> (B, 2, 1000)`` replacing ``data.inputs``
-        (the erasure experiment changes the inputs).
-
-    Returns
-    -------
-    logits : ndarray, shape (N, 8), float32
-    maps : ndarray, shape (N, 8, 32), float32, or None
-    """
-    from ..model.inference import WindowClassifier
-    from ..devices import default_batch_size, resolve_device
-
-    torch_device, _ = resolve_device(device)
-    classifier = WindowClassifier.for_model(model, torch_device)
-    batch_size = batch_size or default_batch_size(torch_device)
-    inputs_fn = inputs_fn or data.inputs
-    logits = np.empty((indices.size, len(CLASS_NAMES)), dtype=np.float32)
-    maps = np.empty((indices.size, len(CLASS_NAMES), 32), dtype=np.float32) if gradcam else None
-    yield Progress(0, int(indices.size), "evaluate")
-    for start in range(0, indices.size, batch_size):
-        chunk = indices[start : start + batch_size]
-        batch_logits, batch_maps = classifier(inputs_fn(chunk), gradcam=gradcam)
-        logits[start : start + chunk.size] = batch_logits
-        if maps is not None:
-            maps[start : start + chunk.size] = batch_maps
-        yield Progress(int(start + chunk.size), int(indices.size), "evaluate")
-    return logits, maps
 
 
 @dataclass
@@ -152,7 +102,7 @@ def iter_evaluate(
 ) -> Generator[Progress, None, Evaluation]:
     """Evaluate ``model`` on every trajectory of ``data``, yielding progress."""
     indices = np.arange(len(data))
-    logits, _ = yield from iter_predict(model, data, indices, device=device, batch_size=batch_size)
+    logits, _ = yield from iter_predict(model, data.inputs, indices, device=device, batch_size=batch_size)
     shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
     return Evaluation(
         labels=data.labels,

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .evaluate import iter_predict
 from ..atomic import atomic_write, atomic_writes
 from ..model.gradcam import upsample
+from ..model.inference import iter_predict
 from ..model.preprocess import andi_normalise, pad_and_scale
 from ..model.spec import INPUT_LENGTH
 from ..progress import Progress
@@ -107,7 +107,7 @@ def iter_erasure(
     """
     indices = np.arange(len(data))
     labels = data.labels
-    logits, maps = yield from iter_predict(model, data, indices, device=device, batch_size=batch_size, gradcam=True)
+    logits, maps = yield from iter_predict(model, data.inputs, indices, device=device, batch_size=batch_size, gradcam=True)
     clean_accuracy = 100 * float(np.mean(logits.argmax(1) == labels))
     upsampled = upsample(maps[indices, labels])  # (N, 1000), target = true class
     targeted = decile_masks(upsampled)
@@ -123,7 +123,7 @@ def iter_erasure(
                 return inputs
 
             erased_logits, _ = yield from iter_predict(
-                model, data, indices, device=device, batch_size=batch_size, inputs_fn=erased_inputs
+                model, erased_inputs, indices, device=device, batch_size=batch_size
             )
             accuracies.append(100 * float(np.mean(erased_logits.argmax(1) == labels)))
         rows.append({
@@ -217,14 +217,13 @@ def iter_noise(
     indices = np.arange(len(data))
     rows = []
     for level_index, (nominal, sigma) in enumerate(zip(levels, sigmas)):
-        def inputs_fn(chunk: np.ndarray, sigma=sigma, level_index=level_index) -> np.ndarray:
+        def noisy(chunk: np.ndarray, sigma=sigma, level_index=level_index) -> np.ndarray:
             # fresh noise for each level: a new seed per level, always on the clean copy
             return noisy_inputs(data, chunk, float(sigma), seed * 1000 + level_index)
 
         for scheme, members in models.items():
             for member in members:
-                logits, _ = yield from iter_predict(member, data, indices, device=device, batch_size=batch_size,
-                                                    inputs_fn=inputs_fn)
+                logits, _ = yield from iter_predict(member, noisy, indices, device=device, batch_size=batch_size)
                 rows.append({"scheme": scheme, "model": member.name, "sigma_nominal": nominal,
                              "sigma_effective": float(sigma), "protocol": protocol,
                              "accuracy": 100 * float(np.mean(logits.argmax(1) == data.labels))})

@@ -2,8 +2,8 @@
 
 Kept apart from the widgets so the lookups (a track's rows, its Grad-CAM scores
 for any target class, its MSD) are plain functions of the result that tests can
-compare with the core. Nothing here imports torch until Grad-CAM of another
-target class is asked for.
+compare with the core. Nothing here imports torch or runs the network: Grad-CAM
+of another target class comes from the maps of all classes the result keeps.
 """
 
 from __future__ import annotations
@@ -163,13 +163,14 @@ class FileResults:
         """Grad-CAM scores of one track; None when it was not classified.
 
         The result's own target and ReLU setting come straight from
-        ``result.gradcam``; anything else is recomputed for this one track with
-        the model that classified the file (~20 ms per 1000-point window) and cached.
+        ``result.gradcam``; any other class or setting is stitched from the
+        all-class maps the result keeps (``result.window_maps``, no network run)
+        and cached.
 
         Raises
         ------
         ResandiError
-            When a recomputation is needed but the file's model is unknown.
+            When the result was made without Grad-CAM maps.
         """
         if not self.is_classified(track_id):
             return None
@@ -183,22 +184,10 @@ class FileResults:
         return self._cache[key]
 
     def _recompute(self, track_id: object, target: str, relu: bool) -> TrackScores:
-        from resandi_core.errors import ResandiError
-
-        entry = self.entry
-        model = entry.model if entry is not None else None
-        if model is None:
-            name = entry.name if entry is not None else "this file"
-            raise ResandiError(
-                f"Grad-CAM of {target} needs the model that classified {name}",
-                hint="classify the file again in this session",
-            )
-        from resandi_core.classify import classify_tracks  # imports torch: only when needed
-
-        rows = self.table_rows(track_id)[["track_id", "frame", "x", "y"]]
-        result = classify_tracks(rows, model, target_class=target, relu=relu, device="cpu")
-        log.debug("recomputed Grad-CAM of %s (relu=%s) for track %s", target, relu, track_id)
-        return _scores_from(result.gradcam, target)
+        # From the all-class maps the result keeps: no network, no torch, no model needed.
+        scores = self.result.track_gradcam(track_id, target, relu=relu)
+        log.debug("Grad-CAM of %s (relu=%s) for track %s from the stored maps", target, relu, track_id)
+        return _scores_from(scores, target)
 
     def positions(self, track_id: object, frames: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """x, y of a track in ``units.length``, shape (n,) each.
