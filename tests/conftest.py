@@ -28,6 +28,16 @@ BULK_WATER_CANDIDATES = [
 ]
 
 
+@pytest.fixture
+def sync_jobs(monkeypatch):
+    """Run the app's background jobs on the calling thread (``RESANDI_GUI_SYNC=1``).
+
+    For GUI tests about what a job's result shows, where a real thread adds only
+    start-up and polling; tests about threading, cancel and queueing do not use it.
+    """
+    monkeypatch.setenv("RESANDI_GUI_SYNC", "1")
+
+
 @pytest.fixture(scope="session")
 def bulk_water() -> Path:
     """``bulk_water.tif`` (300 frames of beads in water); skips where the shared data is absent."""

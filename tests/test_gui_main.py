@@ -47,7 +47,7 @@ def write_tracks(path: Path, n_tracks: int = 12, seed: int = 0) -> Path:
     return path
 
 
-def test_open_the_bundled_sample_from_the_help_menu(qtbot, window):
+def test_open_the_bundled_sample_from_the_help_menu(qtbot, sync_jobs, window):
     action = next(a for m in window.menuBar().actions() if m.text() == "&Help"
                   for a in m.menu().actions() if "Sample &Tracks" in a.text())
     action.trigger()
@@ -133,7 +133,7 @@ def test_link_a_slice_of_bulk_water_then_classify(qtbot, window):
     assert (entry.result.tracks.status == "ok").sum() > 50
 
 
-def test_drop_files_on_the_window(qtbot, window, tmp_path):
+def test_drop_files_on_the_window(qtbot, sync_jobs, window, tmp_path):
     from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
     from PySide6.QtGui import QDropEvent
 
@@ -147,7 +147,7 @@ def test_drop_files_on_the_window(qtbot, window, tmp_path):
     assert [f.name for f in window.session.files] == ["dropped.csv"]
 
 
-def test_export_writes_what_the_cli_writes(qtbot, window, tmp_path, untrained_model_dir):
+def test_export_writes_what_the_cli_writes(qtbot, sync_jobs, window, tmp_path, untrained_model_dir):
     from resandi_core.cli import main as cli_main
 
     path = write_tracks(tmp_path / "cells.csv")
@@ -167,7 +167,7 @@ def test_export_writes_what_the_cli_writes(qtbot, window, tmp_path, untrained_mo
         pd.testing.assert_frame_equal(gui, cli, rtol=1e-5)
 
 
-def test_settings_are_saved_and_restored(qtbot, window, tmp_path):
+def test_settings_are_saved_and_restored(qtbot, sync_jobs, window, tmp_path):
     from resandi_core.settings import load_settings
 
     path = write_tracks(tmp_path / "cells.csv")

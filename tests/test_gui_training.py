@@ -194,6 +194,14 @@ def test_the_form_gives_the_cli_recipe(panel):
     form.augment_fraction.setValue(0.5)
     form.augment_pool.setValue(100)
     form.val_fraction.setValue(0.2)
+    assert not form.noise_max.isEnabled()  # no noise: its range is not asked
+    form.noise.setCurrentText("loguniform")
+    assert form.noise_max.isEnabled()
+    form.noise_min.setValue(0.05)
+    form.noise_max.setValue(1.2)
+    form.noise_clean.setValue(0.3)
     options = ["--lr", "3e-4", "--schedule", "cosine", "--steps-per-epoch", "5", "--max-minutes", "30",
-               "--augment", "random", "--augment-fraction", "0.5", "--augment-pool", "100", "--val-fraction", "0.2"]
+               "--augment", "random", "--augment-fraction", "0.5", "--augment-pool", "100", "--val-fraction", "0.2",
+               "--noise-augment", "loguniform", "--noise-sigma-min", "0.05", "--noise-sigma-max", "1.2",
+               "--noise-clean-fraction", "0.3"]
     assert form.config() == cli(*options, *(["--fine-tune"] if form.fine_tune.isEnabled() else []))

@@ -175,6 +175,57 @@ def test_rotation_keeps_the_shape_of_the_normalised_track(data_dirs):
     np.testing.assert_allclose(turned[0], 1 - plain[0], atol=1e-5)
 
 
+def test_noise_sigmas_follow_the_recipe():
+    from resandi_core.training.augment import draw_noise_sigmas
+
+    rng = np.random.default_rng(0)
+    assert draw_noise_sigmas(TrainConfig(), 100, rng) is None  # the paper's noiseless training
+    config = TrainConfig(noise_augment="loguniform", noise_sigma_min=0.05, noise_sigma_max=1.0,
+                         noise_clean_fraction=0.25)
+    sigmas = draw_noise_sigmas(config, 20_000, rng)
+    assert (sigmas == 0).mean() == pytest.approx(0.25, abs=0.02)
+    noisy = sigmas[sigmas > 0]
+    assert 0.05 <= noisy.min() and noisy.max() <= 1.0
+    assert np.median(np.log(noisy)) == pytest.approx(np.log(np.sqrt(0.05)), abs=0.05)  # log-uniform
+    uniform = draw_noise_sigmas(TrainConfig(noise_augment="uniform", noise_clean_fraction=0.0), 20_000, rng)
+    assert np.median(uniform) == pytest.approx(0.5, abs=0.02)
+    with pytest.raises(TrainingError, match="loguniform"):
+        TrainConfig(noise_augment="loguniform", noise_sigma_min=0.0)
+    with pytest.raises(TrainingError, match="noise_augment"):
+        TrainConfig(noise_augment="pink")
+
+
+def test_noisy_inputs_are_renormalised_like_a_real_noisy_track(data_dirs):
+    from resandi_core.model.preprocess import andi_normalise, pad_and_scale
+
+    data = load_dataset(data_dirs / "train")
+    index = np.array([3])
+    clean = data.inputs(index, noise_sigmas=np.array([0.0]), rng=np.random.default_rng(1))
+    np.testing.assert_array_equal(clean, data.inputs(index))
+    noisy = data.inputs(index, noise_sigmas=np.array([0.5]), rng=np.random.default_rng(1))
+    # the classifier's own path on the same noisy positions
+    positions = andi_normalise(data.trajectory(3)) + 0.5 * np.random.default_rng(1).standard_normal(
+        (len(data.trajectory(3)), 2))
+    np.testing.assert_allclose(noisy[0], pad_and_scale(andi_normalise(positions)), atol=1e-6)
+    assert not np.allclose(noisy, clean)
+
+
+def test_training_with_noise_resumes_exactly(data_dirs):
+    noisy = TrainConfig(max_epochs=1, steps_per_epoch=4, batch_size=8, seed=2, precision="fp32",
+                        noise_augment="uniform", noise_sigma_max=0.8)
+    straight, resumed = data_dirs / "noisy", data_dirs / "noisy-resumed"
+    run_job(iter_train(data_dirs / "train", straight, noisy))
+    job = iter_train(data_dirs / "train", resumed, noisy)
+    for event in job:
+        if event.event == "step" and event.done == 2:
+            job.close()
+            break
+    run_job(iter_train(data_dirs / "train", resumed, noisy, resume=True))
+    a, b = _state(straight), _state(resumed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert load_model_folder(straight).config["training"]["recipe"]["noise_augment"] == "uniform"
+
+
 def test_erasure_and_noise_experiments(trained, data_dirs):
     model = load_model_folder(trained)
     data = load_dataset(data_dirs / "test")

@@ -31,7 +31,8 @@ def _train_config(args: argparse.Namespace):
 
     fields = ["max_epochs", "batch_size", "lr", "schedule", "lr_step", "lr_gamma", "patience", "min_delta",
               "steps_per_epoch", "val_fraction", "seed", "device", "precision", "augment", "augment_fraction",
-              "augment_model", "augment_pool", "init_model", "max_minutes", "bn_recalibration_batches"]
+              "augment_model", "augment_pool", "init_model", "max_minutes", "bn_recalibration_batches",
+              "noise_augment", "noise_sigma_min", "noise_sigma_max", "noise_clean_fraction"]
     return TrainConfig(**{name: getattr(args, name) for name in fields})
 
 
@@ -189,6 +190,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--max-minutes", type=float, metavar="MIN", help="stop after the epoch that passes this time")
     train.add_argument("--bn-recalibrate", dest="bn_recalibration_batches", type=int_in(0), default=0, metavar="BATCHES",
                        help="recompute BatchNorm statistics of the final weights over this many batches (default 0: off)")
+    train.add_argument("--noise-augment", choices=["none", "uniform", "loguniform"], default="none",
+                       help="add localisation noise on the fly: per-trajectory sigma drawn from this distribution "
+                            "(increment-std units; default none, the paper's noiseless training)")
+    train.add_argument("--noise-sigma-min", type=float, default=0.0, metavar="SIGMA", help="smallest sigma (default 0)")
+    train.add_argument("--noise-sigma-max", type=float, default=1.0, metavar="SIGMA", help="largest sigma (default 1)")
+    train.add_argument("--noise-clean-fraction", type=float, default=0.25, metavar="F",
+                       help="share of trajectories kept noiseless (default 0.25)")
     train.add_argument("-q", "--quiet", action="store_true")
     train.set_defaults(func=_cmd_train)
 

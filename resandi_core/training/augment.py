@@ -103,3 +103,31 @@ def augmented_items(
     indices = np.concatenate([train_idx, selected])
     rotations = np.concatenate([np.full(train_idx.size, np.nan), angles])
     return indices, rotations
+
+
+def draw_noise_sigmas(config: "TrainConfig", n: int, rng: np.random.Generator) -> np.ndarray | None:
+    """Per-trajectory localisation-noise std of one batch (on-the-fly noise augmentation).
+
+    Parameters
+    ----------
+    config : TrainConfig
+        ``noise_augment``, ``noise_sigma_min``/``max`` and ``noise_clean_fraction``.
+    n : int
+        Trajectories in the batch.
+    rng : numpy.random.Generator
+        Seeded from (seed, global step) by the loop, so a resumed run draws the same noise.
+
+    Returns
+    -------
+    ndarray, shape (n,), float64, or None
+        Sigma in increment-std units, 0 for the clean share; None without noise augmentation.
+    """
+    if config.noise_augment == "none":
+        return None
+    low, high = config.noise_sigma_min, config.noise_sigma_max
+    if config.noise_augment == "loguniform":
+        sigmas = np.exp(rng.uniform(np.log(low), np.log(high), size=n))
+    else:
+        sigmas = rng.uniform(low, high, size=n)
+    sigmas[rng.random(n) < config.noise_clean_fraction] = 0.0
+    return sigmas

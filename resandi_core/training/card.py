@@ -44,6 +44,10 @@ def training_card(run: TrainingRun) -> str:
     config, stopping = run.config, run.stopping
     lengths = f"fixed T = {spec['fixed_length']}" if spec["fixed_length"] else "T ~ randint(10, 1000)"
     recipe = json.dumps({k: v for k, v in config.__dict__.items()}, indent=1)
+    noise = ("none: the trajectories are used as stored" if config.noise_augment == "none" else
+             f"added on the fly to {1 - config.noise_clean_fraction:.0%} of the trajectories each time they are drawn, "
+             f"sigma ~ {config.noise_augment}({config.noise_sigma_min:g}, {config.noise_sigma_max:g}) "
+             "increment-std units, then normalised again as a real noisy track is")
     validation = (f"separate set `{run.val_dir}`" if run.val_dir
                   else f"{config.val_fraction:.0%} of the training folder held out")
     return f"""# {run.name}
@@ -54,6 +58,7 @@ ResAnDi (1-D ResNet18, 8 classes: {", ".join(CLASS_NAMES)}) trained with `resand
 - {run.n_trajectories:,} synthetic trajectories from `{run.data_folder}`: {spec["n_per_class"]:,} per class, seed {spec["seed"]},
   {lengths}, localisation noise {spec["noise"]} (increment std units), andi-datasets
   {run.data_manifest["andi_datasets_version"]}.
+- Noise augmentation: {noise}.
 - Validation: {validation}.
 
 ## Recipe

@@ -65,6 +65,17 @@ class TrainConfig:
     bn_recalibration_batches : int
         After training, recompute the BatchNorm statistics of the kept weights
         over this many training batches (0 = keep the running averages, as the paper).
+    noise_augment : {"none", "uniform", "loguniform"}
+        Localisation noise added on the fly to each training trajectory (fresh
+        every time it is drawn): Gaussian, of a per-trajectory std sigma in
+        increment-std units (REFERENCE.md "Noise, calibration"), drawn from this
+        distribution on [``noise_sigma_min``, ``noise_sigma_max``]; the noisy
+        positions are normalised again, as a real noisy track is. ``none``: the
+        paper's noiseless training.
+    noise_sigma_min, noise_sigma_max : float
+        Range of sigma, increment-std units (>= 0; loguniform needs min > 0).
+    noise_clean_fraction : float
+        Share of trajectories left noiseless, so that clean accuracy is kept.
     """
 
     max_epochs: int = 100
@@ -87,6 +98,10 @@ class TrainConfig:
     init_model: str | None = None
     max_minutes: float | None = None
     bn_recalibration_batches: int = 0
+    noise_augment: str = "none"
+    noise_sigma_min: float = 0.0
+    noise_sigma_max: float = 1.0
+    noise_clean_fraction: float = 0.25
 
     def __post_init__(self) -> None:
         checks = [
@@ -103,6 +118,10 @@ class TrainConfig:
             (0 < self.augment_fraction <= 1, "augment_fraction must be in (0, 1]"),
             (self.augment != "targeted" or self.augment_model, "targeted augmentation needs augment_model"),
             (self.bn_recalibration_batches >= 0, "bn_recalibration_batches must be >= 0"),
+            (self.noise_augment in ("none", "uniform", "loguniform"), "noise_augment must be none, uniform or loguniform"),
+            (0 <= self.noise_sigma_min <= self.noise_sigma_max, "need 0 <= noise_sigma_min <= noise_sigma_max"),
+            (self.noise_augment != "loguniform" or self.noise_sigma_min > 0, "loguniform noise needs noise_sigma_min > 0"),
+            (0 <= self.noise_clean_fraction <= 1, "noise_clean_fraction must be in [0, 1]"),
         ]
         for ok, message in checks:
             if not ok:

@@ -38,6 +38,7 @@ from ..model.resandi import ResAnDi
 from ..progress import Progress
 from .synth import SyntheticDataset, load_dataset
 from ..errors import TrainingError
+from .augment import augmented_items, draw_noise_sigmas
 from .card import write_trained_model
 from .config import EarlyStopping, TrainConfig, TrainingRun
 
@@ -100,10 +101,12 @@ class TrainingSet:
     def __len__(self) -> int:
         return int(self.indices.size)
 
-    def batch(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Inputs (B, 2, 1000) float32 and labels (B,) int64 of some items."""
+    def batch(
+        self, items: np.ndarray, noise_sigmas: np.ndarray | None = None, rng: np.random.Generator | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Inputs (B, 2, 1000) float32 and labels (B,) int64 of some items (noise: see ``SyntheticDataset.inputs``)."""
         indices = self.indices[items]
-        return self.data.inputs(indices, self.rotations[items]), self.data.labels[indices]
+        return self.data.inputs(indices, self.rotations[items], noise_sigmas, rng), self.data.labels[indices]
 
 
 def _resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
@@ -161,14 +164,22 @@ def evaluate_loss(
     device: torch.device,
     autocast: torch.dtype | None,
     batch_size: int = 256,
+    noise: TrainConfig | None = None,
 ) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy of ``network`` on some trajectories."""
+    """Mean cross-entropy and accuracy of ``network`` on some trajectories.
+
+    With ``noise`` (a recipe with noise augmentation), the trajectories get noise
+    drawn like the training mixture, the same noise at every epoch (seeded by the
+    recipe's seed and the chunk), so that validation losses compare across epochs.
+    """
     network.eval()
     total_loss, correct = 0.0, 0
     with torch.inference_mode():
         for start in range(0, indices.size, batch_size):
             chunk = indices[start : start + batch_size]
-            inputs = torch.from_numpy(data.inputs(chunk)).to(device)
+            rng = np.random.default_rng([noise.seed, 17, start]) if noise is not None else None
+            sigmas = draw_noise_sigmas(noise, chunk.size, rng) if noise is not None else None
+            inputs = torch.from_numpy(data.inputs(chunk, noise_sigmas=sigmas, rng=rng)).to(device)
             labels = torch.from_numpy(data.labels[chunk]).to(device)
             with torch.autocast(device.type, dtype=autocast or torch.float32, enabled=autocast is not None):
                 logits = network(inputs)
@@ -294,8 +305,6 @@ def iter_train(
     else:
         training = TrainingSet(data, train_idx, np.full(train_idx.size, np.nan))
         if config.augment != "none":
-            from .augment import augmented_items
-
             yield TrainProgress(0, 0, "train", event="augment")
             indices, rotations = yield from augmented_items(data, train_idx, config)
             training = TrainingSet(data, indices, rotations)
@@ -355,7 +364,9 @@ def iter_train(
             epoch_start_time = time.perf_counter()
             while global_step < epoch * steps_per_epoch:
                 items = batch_items(len(training), config.batch_size, config.seed, global_step)
-                inputs_np, labels_np = training.batch(items)
+                noise_rng = np.random.default_rng([config.seed, 13, global_step])  # exact on resume
+                sigmas = draw_noise_sigmas(config, items.size, noise_rng)
+                inputs_np, labels_np = training.batch(items, sigmas, noise_rng)
                 inputs = torch.from_numpy(inputs_np).to(device, non_blocking=True)
                 labels = torch.from_numpy(labels_np).to(device, non_blocking=True)
                 optimizer.zero_grad(set_to_none=True)
@@ -379,7 +390,7 @@ def iter_train(
                     eta_s=(total_steps - global_step) / steps_per_s if steps_per_s > 0 else math.nan,
                     lr=optimizer.param_groups[0]["lr"],
                 )
-            val_loss, val_accuracy = evaluate_loss(network, val_data, val_idx, device, autocast)
+            val_loss, val_accuracy = evaluate_loss(network, val_data, val_idx, device, autocast, noise=config)
             improved = stopping.update(val_loss, epoch)
             if improved:
                 best_state = {k: v.detach().cpu().clone() for k, v in network.state_dict().items()}

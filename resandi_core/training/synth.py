@@ -349,7 +349,13 @@ class SyntheticDataset:
         """Positions of trajectory ``index``, shape (T, 2), float32."""
         return self.xy[self.offsets[index] : self.offsets[index + 1]]
 
-    def inputs(self, indices: np.ndarray, rotations: np.ndarray | None = None) -> np.ndarray:
+    def inputs(
+        self,
+        indices: np.ndarray,
+        rotations: np.ndarray | None = None,
+        noise_sigmas: np.ndarray | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray:
         """Network inputs of some trajectories.
 
         Parameters
@@ -358,6 +364,12 @@ class SyntheticDataset:
         rotations : ndarray of float, shape (B,), optional
             Angles (radians) by which to rotate the normalised positions before
             scaling (the paper's augmentation); NaN means no rotation.
+        noise_sigmas : ndarray of float, shape (B,), optional
+            Std of Gaussian localisation noise added to the normalised positions
+            (increment-std units; 0 = none). The noisy track is normalised again,
+            exactly as the classifier normalises a real noisy track.
+        rng : numpy.random.Generator, optional
+            Source of the noise (required with ``noise_sigmas``).
 
         Returns
         -------
@@ -371,6 +383,8 @@ class SyntheticDataset:
             if rotations is not None and np.isfinite(rotations[row]):
                 c, s = np.cos(rotations[row]), np.sin(rotations[row])
                 normalised = normalised @ np.array([[c, s], [-s, c]])
+            if noise_sigmas is not None and noise_sigmas[row] > 0:
+                normalised = andi_normalise(normalised + noise_sigmas[row] * rng.standard_normal(normalised.shape))
             out[row] = pad_and_scale(normalised)
         return out
 

@@ -123,6 +123,22 @@ class TrainForm(QGroupBox):
         self.augment_model.set_path(default_model or "")
         self.augment_model.setToolTip("The model whose Grad-CAM scores choose the copies (targeted).")
 
+        self.noise = QComboBox()
+        self.noise.addItems(["none", "uniform", "loguniform"])
+        self.noise.setToolTip("Localisation noise added on the fly to each training trajectory: Gaussian, with a "
+                              "per-trajectory std drawn from this distribution, in units of the track's step size "
+                              "(increment std). Real tracks are noisy; 'none' is the paper's noiseless training.")
+        self.noise.currentTextChanged.connect(self._noise_changed)
+        self.noise_min, self.noise_max = QDoubleSpinBox(), QDoubleSpinBox()
+        for spin in (self.noise_min, self.noise_max):
+            spin.setRange(0.0, 5.0)
+            spin.setSingleStep(0.05)
+            spin.setDecimals(3)
+        self.noise_clean = QDoubleSpinBox()
+        self.noise_clean.setRange(0.0, 1.0)
+        self.noise_clean.setSingleStep(0.05)
+        self.noise_clean.setToolTip("Share of trajectories kept noiseless, so accuracy on clean tracks is kept.")
+
         self.train_button = QPushButton("Train")
         self.resume_button = QPushButton("Resume")
         self.resume_button.setToolTip("Continue the run in the output folder from its checkpoint.")
@@ -148,6 +164,9 @@ class TrainForm(QGroupBox):
         form.addRow("Scheme", _row(*self.augment_radios.values()))
         form.addRow("Copies", _row(self.augment_fraction, "of each class, pool", self.augment_pool))
         form.addRow("Grad-CAM model", self.augment_model)
+        form.addRow(self._heading("Localisation noise (σ in step-size units)"))
+        form.addRow("Noise", _row(self.noise, "σ from", self.noise_min, "to", self.noise_max))
+        form.addRow("Kept clean", self.noise_clean)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(button_row(self.train_button, self.resume_button, self.cancel_button))
@@ -182,7 +201,12 @@ class TrainForm(QGroupBox):
         self.fine_tune.setChecked(config.init_model == "default")
         self.max_minutes.set_optional_value(config.max_minutes)
         self.bn_batches.setValue(config.bn_recalibration_batches)
+        self.noise.setCurrentText(config.noise_augment)
+        self.noise_min.setValue(config.noise_sigma_min)
+        self.noise_max.setValue(config.noise_sigma_max)
+        self.noise_clean.setValue(config.noise_clean_fraction)
         self._schedule_changed(config.schedule)
+        self._noise_changed(config.noise_augment)
 
     def config(self) -> TrainConfig:
         """The recipe in the fields.
@@ -222,6 +246,10 @@ class TrainForm(QGroupBox):
             init_model="default" if self.fine_tune.isChecked() else None,
             max_minutes=self.max_minutes.optional_value(),
             bn_recalibration_batches=self.bn_batches.value(),
+            noise_augment=self.noise.currentText(),
+            noise_sigma_min=round(self.noise_min.value(), 6),
+            noise_sigma_max=round(self.noise_max.value(), 6),
+            noise_clean_fraction=round(self.noise_clean.value(), 6),
         )
 
     # -- folders ----------------------------------------------------------------------------
@@ -247,6 +275,10 @@ class TrainForm(QGroupBox):
     def _schedule_changed(self, schedule: str) -> None:
         for widget in (self.lr_step, self.lr_gamma):
             widget.setEnabled(schedule == "step")
+
+    def _noise_changed(self, noise: str) -> None:
+        for widget in (self.noise_min, self.noise_max, self.noise_clean):
+            widget.setEnabled(noise != "none")
 
     def _augment_changed(self) -> None:
         augment = next((key for key, radio in self.augment_radios.items() if radio.isChecked()), "none")
