@@ -218,8 +218,8 @@ def main() -> None:
     args = parser.parse_args()
     if not args.onscreen:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    import PySide6
     import pyqtgraph
+    import PySide6
 
     print(f"Python {sys.version.split()[0]}, PySide6 {PySide6.__version__}, pyqtgraph {pyqtgraph.__version__}, "
           f"platform {os.environ.get('QT_QPA_PLATFORM', 'default')}, {os.cpu_count()} CPUs")

@@ -136,8 +136,8 @@ def main() -> int:
     rows.append((f"classify {args.tracks} x 1000 points", stats, landing))
 
     from resandi_core.progress import run_job
-    from resandi_core.training.synth import DatasetSpec, iter_generate
     from resandi_core.training.loop import TrainConfig, iter_train
+    from resandi_core.training.synth import DatasetSpec, iter_generate
 
     data = run_job(iter_generate(workdir / "data", DatasetSpec(n_per_class=32, seed=0, fixed_length=200), workers=1))
     config = TrainConfig(max_epochs=2, batch_size=32, steps_per_epoch=args.train_steps // 2, device="cpu")

@@ -23,16 +23,16 @@ from PySide6.QtWidgets import (
 )
 
 from resandi_core import __version__
-from resandi_core.devices import DEVICE_CHOICES
 from resandi_core.batch import FileOutcome, FileRequest, iter_read_files, iter_write_results
+from resandi_core.devices import DEVICE_CHOICES
 from resandi_core.errors import Failure, ResandiError
 from resandi_core.io.inputs import expand_inputs, is_stack_path
 from resandi_core.paths import sample_path
 from resandi_core.settings import Settings, load_settings, save_settings
 
 from .errors import log_file_path, show_error
-from .gc_guard import collect_garbage_on_ui_thread
 from .files import apply_calibration, classify_job, missing_calibration, request_for_movie, request_from_panel
+from .gc_guard import collect_garbage_on_ui_thread
 from .panels.data_panel import DataPanel
 from .panels.results_panel import ResultsPanel
 from .panels.training_panel import TrainingPanel

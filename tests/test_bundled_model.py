@@ -48,8 +48,8 @@ def test_golden_logits_of_the_bundled_model(bundled):
 @pytest.mark.slow
 def test_bundled_model_beats_chance_on_fresh_trajectories(bundled, tmp_path):
     """Fresh seed, 25 per class: far above the 12.5% of guessing (the card has the full test)."""
-    from resandi_core.training.evaluate import iter_evaluate
     from resandi_core.progress import run_job
+    from resandi_core.training.evaluate import iter_evaluate
     from resandi_core.training.synth import DatasetSpec, generate_dataset, load_dataset
 
     generate_dataset(tmp_path / "d", DatasetSpec(n_per_class=25, seed=123, shard_size=25), workers=1)

@@ -14,8 +14,8 @@ from test_linking import assert_tracks_follow, spots_movie
 
 from resandi_core.cli import main
 from resandi_core.cli.link import add_linking_options, params_from_args, register, tracks_from_stack
-from resandi_core.io.inputs import is_stack_path
 from resandi_core.io.csv_tracks import read_tracks_csv
+from resandi_core.io.inputs import is_stack_path
 from resandi_core.linking import LinkingParams
 
 SPOT_OPTIONS = ["--diameter", "7", "--minmass", "300", "--search-range", "4", "--memory", "0", "--min-length", "10"]

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from resandi_core.io.stacks import StackReader
 from resandi_core.linking import LinkingParams, LinkResult, iter_link, locate_preview, run_link
 from resandi_core.settings import Settings
-from resandi_core.io.stacks import StackReader
 from resandi_core.tracks import Tracks
 
 pytestmark = pytest.mark.gui
@@ -415,10 +415,10 @@ def shown(panel, box) -> bool:
 
 
 def test_movies_with_several_channels_or_planes_open_with_the_first(tmp_path):
-    from resandi_core.progress import run_job
-    from resandi_core.io.stacks import StackError
     from resandi_core.batch import iter_read_files
     from resandi_core.io.planes import PlaneChoice, choose_planes
+    from resandi_core.io.stacks import StackError
+    from resandi_core.progress import run_job
 
     channels = hyperstack(tmp_path / "channels.tif")
     planes = hyperstack(tmp_path / "planes.tif", "TZYX", 3)
@@ -531,8 +531,8 @@ def test_detections_of_a_link_are_shown_only_for_its_own_channel(qtbot, show_mov
 
 
 def test_classify_links_the_plane_asked_for_else_remembered_else_the_first(monkeypatch, fake_link, tmp_path):
-    from resandi_core.progress import run_job
     from resandi_core.batch import FileRequest
+    from resandi_core.progress import run_job
     from resandi_gui.files import classify_job
 
     def iter_classify(tracks, model, device="auto"):

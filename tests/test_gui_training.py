@@ -50,9 +50,9 @@ def _tiny_recipe(form, epochs: int) -> None:
 
 
 def test_generate_train_cancel_resume_evaluate_and_use(qtbot, panel, tmp_path):
-    from resandi_core.training.evaluate import iter_evaluate
     from resandi_core.model.store import load_model_folder
     from resandi_core.progress import run_job
+    from resandi_core.training.evaluate import iter_evaluate
     from resandi_core.training.synth import load_dataset
 
     runner = panel.runner

@@ -106,8 +106,8 @@ def test_synchronous_mode_runs_on_the_calling_thread(qtbot, runner, monkeypatch)
 
 
 def test_jobs_collect_one_failure_per_file_and_keep_going(tmp_path):
-    from resandi_core.progress import run_job
     from resandi_core.batch import iter_read_files
+    from resandi_core.progress import run_job
 
     good = tmp_path / "good.csv"
     good.write_text("track_id,frame,x,y\n" + "".join(f"1,{i},{i * 0.5},{i * 0.2}\n" for i in range(30)))

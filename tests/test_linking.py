@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import tifffile
 
+from resandi_core.io.stacks import StackError, StackReader, parse_frames
 from resandi_core.linking import (
     LinkingError,
     LinkingParams,
@@ -20,8 +21,6 @@ from resandi_core.linking import (
     locate_preview,
     run_link,
 )
-from resandi_core.io.stacks import StackError, StackReader, parse_frames
-
 
 #: Parameters that find the spots of :func:`spots_movie`.
 SPOT_PARAMS = LinkingParams(diameter=7, minmass=300, search_range=4, memory=0, min_length=10)

@@ -2,7 +2,14 @@
 
 import json
 
-from resandi_core.settings import MAX_RECENT_FILES, SETTINGS_VERSION, Settings, load_settings, save_settings, settings_path
+from resandi_core.settings import (
+    MAX_RECENT_FILES,
+    SETTINGS_VERSION,
+    Settings,
+    load_settings,
+    save_settings,
+    settings_path,
+)
 
 
 def test_tests_never_touch_the_real_settings(tmp_path):

@@ -4,8 +4,8 @@ import shutil
 import pytest
 import torch
 
-from resandi_core.errors import ModelFolderError
 from resandi_core.atomic import atomic_write
+from resandi_core.errors import ModelFolderError
 from resandi_core.model.registry import list_models, load_model
 from resandi_core.model.store import (
     load_model_folder,

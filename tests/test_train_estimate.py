@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from resandi_core.training.loop import TrainConfig
 from resandi_core.training.estimate import estimate_training_seconds, measure_training_rate, training_items
+from resandi_core.training.loop import TrainConfig
 
 
 def test_paper_recipe_is_epochs_times_one_pass():

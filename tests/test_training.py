@@ -14,14 +14,14 @@ import pandas as pd
 import pytest
 import torch
 
-from resandi_core.training.augment import mean_gradcam_scores, select_random, select_targeted
-from resandi_core.training.evaluate import Evaluation, iter_evaluate
-from resandi_core.training.experiments import decile_masks, effective_sigmas, iter_erasure, iter_noise, summarise_noise
 from resandi_core.model.gradcam import upsample
 from resandi_core.model.store import load_model_folder
 from resandi_core.progress import run_job
-from resandi_core.training.synth import DatasetSpec, generate_dataset, load_dataset
+from resandi_core.training.augment import mean_gradcam_scores, select_random, select_targeted
+from resandi_core.training.evaluate import Evaluation, iter_evaluate
+from resandi_core.training.experiments import decile_masks, effective_sigmas, iter_erasure, iter_noise, summarise_noise
 from resandi_core.training.loop import EarlyStopping, TrainConfig, TrainingError, batch_items, iter_train
+from resandi_core.training.synth import DatasetSpec, generate_dataset, load_dataset
 
 pytestmark = pytest.mark.slow
 

@@ -71,8 +71,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_erasure(args: argparse.Namespace) -> int:
-    from ..training.experiments import iter_erasure, plot_erasure, write_table
     from ..model.registry import load_model
+    from ..training.experiments import iter_erasure, plot_erasure, write_table
     from ..training.synth import load_dataset
 
     model = load_model(args.model)
@@ -111,8 +111,8 @@ def _train_noise_models(args: argparse.Namespace) -> dict[str, list[str]]:
 
 
 def _cmd_noise(args: argparse.Namespace) -> int:
-    from ..training.experiments import iter_noise, plot_noise, summarise_noise, write_table
     from ..model.registry import load_model
+    from ..training.experiments import iter_noise, plot_noise, summarise_noise, write_table
     from ..training.synth import load_dataset
 
     if args.train_data:

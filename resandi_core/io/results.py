@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import OutputError
 from ..atomic import atomic_writes
+from ..errors import OutputError
 
 RESULTS_FILE = "results.csv"
 GRADCAM_FILE = "gradcam.csv"

@@ -31,9 +31,9 @@ import pandas as pd
 
 from ..errors import TrackFormatError
 from ..tracks import Tracks
+from ..units import length_unit, time_unit_seconds
 from .assemble import ReadOptions, Report, finish_tracks, numeric_column
 from .columns import CANONICAL, Header, choose_columns
-from ..units import length_unit, time_unit_seconds
 
 FORMAT_NAME = "table"
 DELIMITERS = (",", ";", "\t", "|")

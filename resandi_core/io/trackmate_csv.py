@@ -30,9 +30,9 @@ import pandas as pd
 
 from ..errors import TrackFormatError
 from ..tracks import Tracks
+from ..units import is_frame_unit, length_unit, time_unit_seconds
 from .assemble import ReadOptions, Report, finish_tracks, note_default_frame_interval, numeric_column, short_list
 from .tables import decode_sample, header_line_index, sniff_delimiter
-from ..units import is_frame_unit, length_unit, time_unit_seconds
 
 FORMAT_NAME = "trackmate-csv"
 REQUIRED_KEYS = ("TRACK_ID", "POSITION_X", "POSITION_Y", "FRAME")

@@ -43,8 +43,8 @@ import pandas as pd
 
 from ..errors import TrackFormatError
 from ..tracks import Tracks
-from .assemble import ReadOptions, Report, finish_tracks, note_default_frame_interval, short_list
 from ..units import is_frame_unit, length_unit, time_unit_seconds
+from .assemble import ReadOptions, Report, finish_tracks, note_default_frame_interval, short_list
 
 FORMAT_NAME = "trackmate-xml"
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import OutputError
 from ..atomic import atomic_write
+from ..errors import OutputError
 from ..tracks import TIME_COLUMN, Tracks
 from ..units import canonical_position_unit
 

@@ -33,10 +33,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import LinkingError, StackError
-from ..io.stacks import open_stack, parse_frames, StackSpec
+from ..io.stacks import StackSpec, open_stack, parse_frames
 from ..progress import run_job
 from ..tracks import Tracks
-from .locate import iter_located, quiet_trackpy, default_processes
+from .locate import default_processes, iter_located, quiet_trackpy
 from .params import STAGE_DRIFT, STAGE_FILTER, STAGE_LINK, STAGE_LOCATE, LinkingParams, LinkProgress, LinkResult
 
 log = logging.getLogger(__name__)

@@ -24,6 +24,7 @@ from ..errors import LinkingError
 from ..io.stacks import StackReader, StackSpec, open_stack
 from .params import LinkingParams
 
+
 def default_processes() -> int:
     """CPUs this process may use (its affinity where the OS tells), at least 1."""
     try:

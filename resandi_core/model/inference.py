@@ -12,9 +12,9 @@ from collections.abc import Callable, Generator
 import numpy as np
 import torch
 
+from ..progress import Progress
 from .fused import FusedResAnDi
 from .gradcam import class_activation_maps
-from ..progress import Progress
 from .spec import CLASS_NAMES
 from .store import LoadedModel
 

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..errors import ModelFolderError
 from ..atomic import atomic_write
+from ..errors import ModelFolderError
 from .spec import BLOCK_KERNEL, CLASS_NAMES, INPUT_LENGTH, STAGE_CHANNELS, STEM_KERNEL
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class LoadedModel:
     name: str
     path: Path
     config: dict[str, Any]
-    network: "ResAnDi"
+    network: ResAnDi
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -98,7 +98,7 @@ def sha256_of(path: Path) -> str:
 
 
 def save_model_folder(
-    network: "ResAnDi",
+    network: ResAnDi,
     folder: str | os.PathLike,
     *,
     card_text: str,
@@ -313,7 +313,7 @@ def copy_model_folder(
     )
 
 
-def random_network(seed: int) -> "ResAnDi":
+def random_network(seed: int) -> ResAnDi:
     """A ResAnDi with seeded random weights, for tests and pipeline checks only.
 
     Besides the usual initialisation, BatchNorm statistics and affine parameters

@@ -77,7 +77,7 @@ def select_random(pool: np.ndarray, labels: np.ndarray, fraction: float, seed: i
 
 
 def augmented_items(
-    data: SyntheticDataset, train_idx: np.ndarray, config: "TrainConfig"
+    data: SyntheticDataset, train_idx: np.ndarray, config: TrainConfig
 ) -> Generator[Progress, None, tuple[np.ndarray, np.ndarray]]:
     """Training items with the rotated copies added.
 
@@ -105,7 +105,7 @@ def augmented_items(
     return indices, rotations
 
 
-def draw_noise_sigmas(config: "TrainConfig", n: int, rng: np.random.Generator) -> np.ndarray | None:
+def draw_noise_sigmas(config: TrainConfig, n: int, rng: np.random.Generator) -> np.ndarray | None:
     """Per-trajectory localisation-noise std of one batch (on-the-fly noise augmentation).
 
     Parameters

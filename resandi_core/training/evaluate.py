@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_write, atomic_writes
-from ..model.spec import CLASS_NAMES
 from ..model.inference import iter_predict
+from ..model.spec import CLASS_NAMES
 from ..progress import Progress
 from .card import TEST_SECTION, append_test_metrics
 from .synth import SyntheticDataset

@@ -32,15 +32,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..devices import resolve_device
 from ..atomic import atomic_writes
+from ..devices import resolve_device
+from ..errors import TrainingError
 from ..model.resandi import ResAnDi
 from ..progress import Progress
-from .synth import SyntheticDataset, load_dataset
-from ..errors import TrainingError
 from .augment import augmented_items, draw_noise_sigmas
 from .card import write_trained_model
 from .config import EarlyStopping, TrainConfig, TrainingRun
+from .synth import SyntheticDataset, load_dataset
 
 log = logging.getLogger(__name__)
 

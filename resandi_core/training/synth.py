@@ -35,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DatasetError
 from ..atomic import atomic_write, atomic_writes
+from ..errors import DatasetError
 from ..model.spec import CLASS_NAMES, INPUT_LENGTH
 from ..progress import Progress
 

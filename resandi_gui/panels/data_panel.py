@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from resandi_core.io.planes import PLANE_KEYS, choose_planes
+
 from ..session import KIND_MOVIE, Session, SessionFile
 from ..workers import JobRunner
 from .linking_form import linked_planes
@@ -35,9 +36,9 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from resandi_core.io.stacks import StackReader
     from resandi_core.linking import LinkingParams
     from resandi_core.settings import Settings
-    from resandi_core.io.stacks import StackReader
     from resandi_core.tracks import Tracks
 
 #: Quiet time after the last change before a preview starts, in ms: typing "120"

@@ -23,22 +23,40 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
-    QScrollArea, QSpinBox, QVBoxLayout, QWidget,
+    QCheckBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
 )
 
 from resandi_core.io.planes import PLANE_KEYS
+
 from ..session import KIND_MOVIE, Session, SessionFile
 from ..workers import JobRunner
 from .linking_form import (
-    CALIBRATION_KEYS, FloatSpinBox, OddSpinBox, explain, link_summary, recalibrated, same, show_calibration_value, spin,
+    CALIBRATION_KEYS,
+    FloatSpinBox,
+    OddSpinBox,
+    explain,
+    link_summary,
+    recalibrated,
+    same,
+    show_calibration_value,
+    spin,
     typed_calibration,
 )
 
 if TYPE_CHECKING:
+    from resandi_core.io.stacks import StackReader
     from resandi_core.linking import LinkingParams, LinkResult
     from resandi_core.settings import Settings
-    from resandi_core.io.stacks import StackReader
 
 
 class LinkingPanel(QWidget):

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from resandi_core.progress import format_duration
 
 if TYPE_CHECKING:
-    from resandi_core.training.evaluate import Evaluation
     from resandi_core.training.config import TrainConfig
+    from resandi_core.training.evaluate import Evaluation
 
 
 class FolderProblem(Exception):

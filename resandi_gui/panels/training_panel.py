@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from resandi_core.errors import ResandiError
+from resandi_core.progress import format_duration
 from resandi_core.settings import Settings
 
-from resandi_core.progress import format_duration
 from ..workers import JobFactory, JobRunner
 from . import training_jobs as jobs
 from .evaluate_form import EvaluateForm

@@ -13,8 +13,9 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
-from ..widgets.confusion_matrix import ConfusionMatrixView
 from resandi_core.progress import format_duration
+
+from ..widgets.confusion_matrix import ConfusionMatrixView
 from ..widgets.training_curves import TrainingCurves
 
 _STATUS_STYLE = "QLabel { padding: 4px 2px; font-size: 11pt; %s }"

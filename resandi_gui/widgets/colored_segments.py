@@ -19,11 +19,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
 
 # pyqtgraph's packing of x/y arrays into a QLineF array, as its PlotCurveItem uses it.
 from pyqtgraph.graphicsItems.PlotCurveItem import arrayToLineSegments
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
 
 
 def connect_mask(lengths: np.ndarray) -> np.ndarray:

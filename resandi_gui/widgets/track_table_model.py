@@ -16,7 +16,6 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
-
 from .class_colors import class_color
 
 #: (key, header) of the shown columns; the D header gets its unit appended.
