@@ -32,12 +32,14 @@ import pandas as pd
 from .devices import default_batch_size, resolve_device
 from .errors import ResandiError
 from .model.gradcam import point_scores, upsample
-from .model.inference import WindowClassifier, softmax
+from .model.calibration import calibrated_probabilities, model_temperature
+from .model.inference import WindowClassifier
 from .model.preprocess import DEFAULT_WINDOW_STRIDE, PreparedTrack, prepare_track, preprocess
 from .model.spec import CLASS_NAMES, INPUT_LENGTH
 from .model.store import LoadedModel
 from .progress import Progress, run_job
 from .tracks import Tracks
+from .trust import TrustRule, estimate_noise, trust_columns
 
 log = logging.getLogger(__name__)
 
@@ -237,8 +239,12 @@ def iter_classify(
         if maps is not None:
             maps[begin : begin + len(chunk)] = batch_maps
         yield Progress(begin + len(chunk), total)
-    result = _assemble(prepared, logits, maps, source, target_index, relu, model.name, device_reason)
+    temperature = model_temperature(model.config)
+    result = _assemble(prepared, logits, maps, source, target_index, relu, model.name, device_reason, temperature)
     result.tracks = _with_msd(result.tracks, tracks)
+    noise = {track.track_id: estimate_noise(track.positions, ~track.interpolated.astype(bool))
+             for track in prepared if len(track.starts)}
+    result.tracks = trust_columns(result.tracks, noise, TrustRule.of_model(model.config))
     return result
 
 
@@ -270,8 +276,10 @@ def _assemble(
     relu: bool,
     model_name: str,
     device_reason: str,
+    temperature: float = 1.0,
 ) -> ClassificationResult:
-    probabilities = softmax(logits.astype(np.float64))
+    # Calibrated (temperature-scaled) probabilities; the raw logits stay in the windows table.
+    probabilities = calibrated_probabilities(logits, temperature)
     track_rows, point_parts, window_rows = [], [], []
     window_cursor = 0
     for i, track in enumerate(prepared):

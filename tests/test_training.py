@@ -226,6 +226,36 @@ def test_training_with_noise_resumes_exactly(data_dirs):
     assert load_model_folder(straight).config["training"]["recipe"]["noise_augment"] == "uniform"
 
 
+def test_calibration_is_written_into_the_model_and_used_by_classify(trained, data_dirs, tmp_path):
+    import shutil
+
+    from cli_runner import run_cli
+    from factories import mixed_tracks_table
+
+    from resandi_core.classify import PROB_COLUMNS, classify_tracks
+    from resandi_core.model.calibration import calibrated_probabilities
+
+    folder = shutil.copytree(trained, tmp_path / "model")
+    run = run_cli("calibrate", "--model", folder, "--data", data_dirs / "test", "--noise-augment", "uniform",
+                  "--noise-sigma-max", "0.5", "--min-confidence", "0.2", "--device", "cpu")
+    assert run.returncode == 0, run.stderr
+    assert "temperature" in run.stdout and "expected calibration error" in run.stdout
+    model = load_model_folder(folder)  # still a valid folder: the weights' checksum is untouched
+    cal, trust = model.config["calibration"], model.config["trust"]
+    assert cal["temperature"] > 0 and cal["n"] == 64 and "uniform(0, 0.5)" in cal["mixture"]
+    assert 0 <= cal["ece_calibrated"] <= 1 and trust["min_confidence"] == 0.2 and trust["min_points"] >= 10
+    assert (folder / "calibration" / "reliability.png").read_bytes()[:4] == b"\x89PNG"
+    card = (folder / "model_card.md").read_text()
+    assert card.count("## Calibration and trust") == 1 and f"T = {cal['temperature']:.3f}" in card
+
+    table = mixed_tracks_table(n_tracks=5, seed=3, n_too_short=0, n_with_gaps=0, max_length=300)
+    result = classify_tracks(table, model, device="cpu")
+    logits = result.windows[[c.replace("prob_", "logit_") for c in PROB_COLUMNS]].to_numpy()
+    expected = calibrated_probabilities(logits, cal["temperature"])
+    np.testing.assert_allclose(result.windows[PROB_COLUMNS].to_numpy(), expected, rtol=1e-6)
+    assert {"uncertain", "family", "noise_est", "noise_est_steps"} <= set(result.tracks.columns)
+
+
 def test_erasure_and_noise_experiments(trained, data_dirs):
     model = load_model_folder(trained)
     data = load_dataset(data_dirs / "test")

@@ -42,6 +42,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     config = _train_config(args)
     out = run_with_bar(iter_train(args.data, args.out, config, val_dir=args.val_data, resume=args.resume,
                                      model_name=args.name), quiet=args.quiet)
+    if args.val_data:  # calibrated on the validation set, with the training's noise mixture
+        _calibrate(str(out), args.val_data, None, args)
     if args.test_data:
         _evaluate_into(str(out), args.test_data, args.device, None, Path(out) / "evaluation", card=True,
                        quiet=args.quiet, command=f"resandi train ... --test-data {args.test_data}")
@@ -61,6 +63,32 @@ def _evaluate_into(model_ref: str, data_dir: str, device: str, batch_size, out: 
         print(f"accuracy {evaluation.accuracy:.2%} on {evaluation.n:,} trajectories; tables and confusion.png in {out}")
         print(evaluation.by_length().to_string(index=False))
     return evaluation
+
+
+def _calibrate(model_ref: str, data_dir: str, noise, args: argparse.Namespace) -> dict:
+    from ..training.calibrate import iter_calibrate
+
+    entries = run_with_bar(iter_calibrate(model_ref, data_dir, noise=noise, device=args.device,
+                                          min_confidence=getattr(args, "min_confidence", 0.5),
+                                          min_accuracy=getattr(args, "min_accuracy", 0.6),
+                                          seed=getattr(args, "seed", 0)), quiet=args.quiet)
+    if not args.quiet:
+        cal, trust = entries["calibration"], entries["trust"]
+        print(f"temperature {cal['temperature']:.3f}; expected calibration error {cal['ece_raw']:.2%} -> "
+              f"{cal['ece_calibrated']:.2%} ({cal['mixture']}); uncertain below confidence "
+              f"{trust['min_confidence']:g} or {trust['min_points']} points: {trust['fraction_uncertain']:.1%} of the set")
+    return entries
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from ..training.config import TrainConfig
+
+    noise = None
+    if args.noise_augment is not None:
+        noise = TrainConfig(noise_augment=args.noise_augment, noise_sigma_min=args.noise_sigma_min,
+                            noise_sigma_max=args.noise_sigma_max, noise_clean_fraction=args.noise_clean_fraction)
+    _calibrate(args.model, args.data, noise, args)
+    return 0
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -199,6 +227,23 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="share of trajectories kept noiseless (default 0.25)")
     train.add_argument("-q", "--quiet", action="store_true")
     train.set_defaults(func=_cmd_train)
+
+    cal = sub.add_parser("calibrate", help="fit the confidence calibration and the 'uncertain' rule of a model")
+    cal.add_argument("--model", required=True, metavar="MODEL_DIR", help="the model folder (written to)")
+    cal.add_argument("--data", required=True, metavar="DIR", help="a validation set not used in training")
+    cal.add_argument("--noise-augment", choices=["none", "uniform", "loguniform"],
+                     help="noise mixture to draw (default: the model's own training mixture)")
+    cal.add_argument("--noise-sigma-min", type=float, default=0.0, metavar="SIGMA")
+    cal.add_argument("--noise-sigma-max", type=float, default=1.0, metavar="SIGMA")
+    cal.add_argument("--noise-clean-fraction", type=float, default=0.25, metavar="F")
+    cal.add_argument("--min-confidence", type=float, default=0.5, metavar="P",
+                     help="calibrated confidence below this is 'uncertain' (default 0.5)")
+    cal.add_argument("--min-accuracy", type=float, default=0.6, metavar="A",
+                     help="tracks shorter than where the measured accuracy reaches this are 'uncertain' (default 0.6)")
+    cal.add_argument("--seed", type=int, default=0, help="seed of the noise")
+    cal.add_argument("--device", default="auto", help=device_help)
+    cal.add_argument("-q", "--quiet", action="store_true")
+    cal.set_defaults(func=_cmd_calibrate)
 
     ev = sub.add_parser("evaluate", help="accuracy and confusion matrix of a model on a generated set")
     ev.add_argument("--model", required=True, metavar="NAME_OR_PATH")

@@ -101,9 +101,3 @@ def iter_predict(
             maps[start : start + chunk.size] = batch_maps
         yield Progress(int(start + chunk.size), int(indices.size), "evaluate")
     return logits, maps
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Class probabilities of logits, shape (N, 8) -> (N, 8); rows sum to 1."""
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)

@@ -18,6 +18,13 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_write, atomic_writes
+from ..model.calibration import (
+    calibrated_probabilities,
+    expected_calibration_error,
+    model_temperature,
+    plot_reliability,
+    reliability_table,
+)
 from ..model.inference import iter_predict
 from ..model.spec import CLASS_NAMES
 from ..progress import Progress
@@ -38,10 +45,15 @@ class Evaluation:
     ----------
     labels, predictions : ndarray of int, shape (N,)
     probabilities : ndarray, shape (N, 8)
+        Calibrated: ``softmax(logits / temperature)``.
     lengths : ndarray of int, shape (N,)
         Points per trajectory.
     alphas : ndarray, shape (N,)
         Generating anomalous exponents.
+    logits : ndarray, shape (N, 8), optional
+        Raw network outputs (for the calibration error before scaling).
+    temperature : float
+        The model's calibration temperature (1 = none).
     """
 
     labels: np.ndarray
@@ -49,6 +61,8 @@ class Evaluation:
     probabilities: np.ndarray
     lengths: np.ndarray
     alphas: np.ndarray
+    logits: np.ndarray | None = None
+    temperature: float = 1.0
 
     @property
     def n(self) -> int:
@@ -86,11 +100,28 @@ class Evaluation:
     def per_class_accuracy(self) -> dict[str, float]:
         return {name: float(np.diag(self.confusion_percent())[i] / 100) for i, name in enumerate(CLASS_NAMES)}
 
+    @property
+    def family_accuracy(self) -> float:
+        """Accuracy of the AnDi family (5 classes; BM counts as fbm), from summed probabilities."""
+        from ..trust import FAMILIES, FAMILY_OF_CLASS, family_probabilities
+
+        truth = np.array([FAMILIES.index(FAMILY_OF_CLASS[CLASS_NAMES[k]]) for k in self.labels])
+        return float(np.mean(family_probabilities(self.probabilities).argmax(axis=1) == truth))
+
+    def calibration_errors(self) -> dict[str, float]:
+        """Expected calibration error (10 bins, fraction) of the raw softmax and of the calibrated probabilities."""
+        raw = calibrated_probabilities(self.logits) if self.logits is not None else self.probabilities
+        return {"ece_raw": expected_calibration_error(raw, self.labels),
+                "ece_calibrated": expected_calibration_error(self.probabilities, self.labels),
+                "temperature": self.temperature}
+
     def metrics(self) -> dict:
         """JSON-ready summary."""
         return {
             "n": self.n,
             "accuracy": self.accuracy,
+            "family_accuracy": self.family_accuracy,
+            **self.calibration_errors(),
             "per_class_accuracy": self.per_class_accuracy(),
             "confusion_percent": np.round(self.confusion_percent(), 2).tolist(),
             "classes": list(CLASS_NAMES),
@@ -100,16 +131,21 @@ class Evaluation:
 def iter_evaluate(
     model, data: SyntheticDataset, *, device: str = "auto", batch_size: int | None = None
 ) -> Generator[Progress, None, Evaluation]:
-    """Evaluate ``model`` on every trajectory of ``data``, yielding progress."""
+    """Evaluate ``model`` on every trajectory of ``data``, yielding progress.
+
+    Probabilities are calibrated with the model's temperature, as ``resandi classify`` gives them.
+    """
     indices = np.arange(len(data))
     logits, _ = yield from iter_predict(model, data.inputs, indices, device=device, batch_size=batch_size)
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    temperature = model_temperature(model.config)
     return Evaluation(
         labels=data.labels,
         predictions=logits.argmax(axis=1),
-        probabilities=shifted / shifted.sum(axis=1, keepdims=True),
+        probabilities=calibrated_probabilities(logits, temperature),
         lengths=data.lengths,
         alphas=data.alphas.astype(np.float64),
+        logits=logits,
+        temperature=temperature,
     )
 
 
@@ -158,12 +194,31 @@ def write_evaluation(evaluation: Evaluation, out_dir: str | os.PathLike, title: 
     written.append(out / "metrics.json")
     plot_confusion(evaluation.confusion_percent(), out / "confusion.png", title)
     written.append(out / "confusion.png")
+    written += write_reliability(evaluation, out, title)
     return written
+
+
+def write_reliability(evaluation: Evaluation, out: Path, title: str) -> list[Path]:
+    """``reliability.csv`` and ``reliability.png``: accuracy against confidence, raw and calibrated."""
+    tables = {"calibrated (T = %.2f)" % evaluation.temperature: reliability_table(evaluation.probabilities,
+                                                                                    evaluation.labels)}
+    if evaluation.logits is not None and evaluation.temperature != 1.0:
+        tables = {"raw softmax": reliability_table(calibrated_probabilities(evaluation.logits), evaluation.labels),
+                  **tables}
+    combined = pd.concat([t.assign(probabilities=label) for label, t in tables.items()], ignore_index=True)
+    with atomic_write(out / "reliability.csv") as handle:
+        combined.to_csv(handle, index=False)
+    errors = evaluation.calibration_errors()
+    with atomic_writes([out / "reliability.png"]) as (tmp,):
+        plot_reliability(tables, tmp, f"{title}\nECE raw {100 * errors['ece_raw']:.1f}%, "
+                                      f"calibrated {100 * errors['ece_calibrated']:.1f}%")
+    return [out / "reliability.csv", out / "reliability.png"]
 
 
 def test_metrics_markdown(evaluation: Evaluation, data_label: str, command: str) -> str:
     """The card section of one evaluation: accuracy and the confusion matrix (% of row)."""
     percent = evaluation.confusion_percent()
+    errors = evaluation.calibration_errors()
     short = [n for n in CLASS_NAMES]
     rows = ["| true \\ pred | " + " | ".join(short) + " |", "|---" * (len(short) + 1) + "|"]
     for name, row in zip(CLASS_NAMES, percent):
@@ -175,7 +230,9 @@ def test_metrics_markdown(evaluation: Evaluation, data_label: str, command: str)
     return f"""{TEST_SECTION}
 Measured with `{command}` on {evaluation.n:,} trajectories ({data_label}).
 
-**Accuracy {100 * evaluation.accuracy:.2f}%** (paper, full-scale training: 90.36%).
+**Accuracy {100 * evaluation.accuracy:.2f}%** (paper, full-scale training: 90.36%); AnDi family
+(5 classes) {100 * evaluation.family_accuracy:.2f}%. Expected calibration error (10 bins): raw softmax
+{100 * errors["ece_raw"]:.2f}%, calibrated (T = {errors["temperature"]:.3f}) {100 * errors["ece_calibrated"]:.2f}%.
 
 Confusion matrix, % of each true class (rows) predicted as (columns):
 

@@ -1,0 +1,205 @@
+"""Calibrate a trained model and measure its trust rule, on data drawn like real use.
+
+``resandi calibrate`` (and ``resandi train --val-data``, at the end) runs the
+model on a validation set with localisation noise drawn like the training
+mixture (REFERENCE.md: fit on noisy, short data, not only clean), fits the
+temperature (:func:`~resandi_core.model.calibration.fit_temperature`), measures
+the expected calibration error before and after, and derives the ``uncertain``
+rule of :mod:`resandi_core.trust`: calibrated confidence below ``min_confidence``,
+or fewer points than the shortest length from which the measured accuracy stays
+at or above ``min_accuracy``. Everything goes into the model's ``config.json``
+(``calibration``, ``trust``), a card section, and ``calibration/`` in the model
+folder (``reliability.csv``, ``reliability.png``, ``accuracy_by_length.csv``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..atomic import atomic_write, atomic_writes
+from ..model.calibration import (
+    calibrated_probabilities,
+    expected_calibration_error,
+    fit_temperature,
+    plot_reliability,
+    reliability_table,
+)
+from ..model.inference import iter_predict
+from ..progress import Progress
+from .augment import draw_noise_sigmas
+from .config import TrainConfig
+from .synth import SyntheticDataset
+
+CALIBRATION_SECTION = "## Calibration and trust"
+#: Length bins (points) in which the accuracy is measured to find ``min_points``.
+LENGTH_EDGES = (10, 15, 20, 30, 40, 50, 75, 100, 150, 200, 300, 500, 1001)
+
+
+def noise_of_model(config: dict[str, Any]) -> TrainConfig:
+    """The noise mixture a model was trained with (its recipe in ``config.json``), or none."""
+    recipe = (config.get("training") or {}).get("recipe") or {}
+    keys = ("noise_augment", "noise_sigma_min", "noise_sigma_max", "noise_clean_fraction")
+    return TrainConfig(**{k: recipe[k] for k in keys if k in recipe})
+
+
+def noisy_inputs(data: SyntheticDataset, noise: TrainConfig, seed: int):
+    """``inputs(indices)`` with noise drawn like ``noise``'s mixture, fixed per trajectory (seed, index)."""
+
+    def inputs(chunk: np.ndarray) -> np.ndarray:
+        rows = []
+        for index in chunk:
+            rng = np.random.default_rng([seed, 19, int(index)])
+            sigmas = draw_noise_sigmas(noise, 1, rng)
+            rows.append(data.inputs(np.array([index]), noise_sigmas=sigmas, rng=rng)[0])
+        return np.stack(rows)
+
+    return inputs
+
+
+def shortest_reliable_length(lengths: np.ndarray, correct: np.ndarray, min_accuracy: float) -> int:
+    """The smallest bin start from which every length bin's accuracy is at least ``min_accuracy``."""
+    table = accuracy_by_length(lengths, correct)
+    reliable = table["accuracy"].to_numpy() >= min_accuracy
+    # the first bin after the last unreliable one
+    bad = np.flatnonzero(~reliable)
+    if not bad.size:
+        return LENGTH_EDGES[0]
+    return int(LENGTH_EDGES[min(bad[-1] + 1, len(LENGTH_EDGES) - 1)])
+
+
+def accuracy_by_length(lengths: np.ndarray, correct: np.ndarray) -> pd.DataFrame:
+    """Columns ``low, high, n, accuracy`` over :data:`LENGTH_EDGES` (points, high exclusive)."""
+    rows = []
+    for low, high in zip(LENGTH_EDGES[:-1], LENGTH_EDGES[1:]):
+        members = (lengths >= low) & (lengths < high)
+        rows.append({"low": low, "high": high, "n": int(members.sum()),
+                     "accuracy": float(correct[members].mean()) if members.any() else np.nan})
+    return pd.DataFrame(rows)
+
+
+def iter_calibrate(
+    model_ref: str | os.PathLike,
+    data_dir: str | os.PathLike,
+    *,
+    noise: TrainConfig | None = None,
+    min_confidence: float = 0.5,
+    min_accuracy: float = 0.6,
+    seed: int = 0,
+    device: str = "auto",
+    batch_size: int | None = None,
+) -> Generator[Progress, None, dict[str, Any]]:
+    """Fit the temperature and the trust rule of a model folder; write them into it.
+
+    Parameters
+    ----------
+    model_ref : str or path
+        A model folder (it is written to) or name.
+    data_dir : str or path
+        A validation set (``resandi generate``), not used for training.
+    noise : TrainConfig, optional
+        The noise mixture to draw (``noise_*`` fields); default: the model's own
+        training mixture (none for a noiseless model).
+    min_confidence : float
+        Calibrated confidence below this is ``uncertain``.
+    min_accuracy : float
+        Tracks shorter than where the measured accuracy stays at or above this are ``uncertain``.
+    seed : int
+        Seed of the noise.
+
+    Returns
+    -------
+    dict
+        What was written to ``config.json``: ``{"calibration": ..., "trust": ...}``.
+    """
+    from ..model.registry import load_model
+    from .synth import load_dataset
+
+    model = load_model(model_ref)
+    data = load_dataset(data_dir)
+    noise = noise or noise_of_model(model.config)
+    indices = np.arange(len(data))
+    logits, _ = yield from iter_predict(model, noisy_inputs(data, noise, seed), indices, device=device,
+                                        batch_size=batch_size)
+    labels = data.labels
+    temperature = fit_temperature(logits, labels)
+    raw, calibrated = calibrated_probabilities(logits), calibrated_probabilities(logits, temperature)
+    correct = calibrated.argmax(1) == labels
+    min_points = shortest_reliable_length(data.lengths, correct, min_accuracy)
+    uncertain = (calibrated.max(1) < min_confidence) | (data.lengths < min_points)
+    mixture = (f"noise {noise.noise_augment}({noise.noise_sigma_min:g}, {noise.noise_sigma_max:g}), "
+               f"{noise.noise_clean_fraction:.0%} clean" if noise.noise_augment != "none" else "noiseless")
+    entries = {
+        "calibration": {
+            "temperature": temperature,
+            "ece_raw": expected_calibration_error(raw, labels),
+            "ece_calibrated": expected_calibration_error(calibrated, labels),
+            "n": int(labels.size), "data": str(data_dir), "mixture": mixture, "seed": seed,
+        },
+        "trust": {
+            "min_confidence": min_confidence, "min_points": min_points, "min_accuracy": min_accuracy,
+            "trained_noise_max": noise.noise_sigma_max if noise.noise_augment != "none" else 0.0,
+            "fraction_uncertain": float(uncertain.mean()),
+            "accuracy_confident": float(correct[~uncertain].mean()) if (~uncertain).any() else None,
+            "accuracy_uncertain": float(correct[uncertain].mean()) if uncertain.any() else None,
+            "accuracy_all": float(correct.mean()),
+        },
+    }
+    _write(model.path, entries, raw, calibrated, labels, accuracy_by_length(data.lengths, correct))
+    return entries
+
+
+def _write(folder: Path, entries: dict, raw: np.ndarray, calibrated: np.ndarray, labels: np.ndarray,
+           by_length: pd.DataFrame) -> None:
+    """config.json entries, the card section and the ``calibration/`` tables and diagram."""
+    out = folder / "calibration"
+    out.mkdir(exist_ok=True)
+    tables = {"raw softmax": reliability_table(raw, labels),
+              f"calibrated (T = {entries['calibration']['temperature']:.2f})": reliability_table(calibrated, labels)}
+    with atomic_write(out / "reliability.csv") as handle:
+        pd.concat([t.assign(probabilities=k) for k, t in tables.items()]).to_csv(handle, index=False)
+    with atomic_write(out / "accuracy_by_length.csv") as handle:
+        by_length.to_csv(handle, index=False)
+    cal = entries["calibration"]
+    with atomic_writes([out / "reliability.png"]) as (tmp,):
+        plot_reliability(tables, tmp, f"{folder.name}, validation ({cal['mixture']})\nECE raw "
+                                      f"{100 * cal['ece_raw']:.1f}%, calibrated {100 * cal['ece_calibrated']:.1f}%")
+    config_path = folder / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config.update(entries)  # the weights' checksum is untouched: the folder stays valid
+    with atomic_write(config_path) as handle:
+        json.dump(config, handle, indent=2)
+        handle.write("\n")
+    card_path = folder / "model_card.md"
+    card = card_path.read_text(encoding="utf-8") if card_path.is_file() else ""
+    if CALIBRATION_SECTION in card:  # replace the old section, keep what follows it
+        before, _, rest = card.partition(CALIBRATION_SECTION)
+        after = rest[rest.find("\n## "):] if "\n## " in rest else ""
+        card = before.rstrip() + "\n" + after
+    with atomic_write(card_path) as handle:
+        handle.write(card.rstrip() + "\n\n" + calibration_markdown(entries) + "\n")
+
+
+def calibration_markdown(entries: dict) -> str:
+    """The card section: temperature, ECE before and after, and the uncertain rule with its measured effect."""
+    cal, trust = entries["calibration"], entries["trust"]
+
+    def pct(value):
+        return "n/a" if value is None else f"{100 * value:.1f}%"
+
+    return f"""{CALIBRATION_SECTION}
+Temperature T = {cal['temperature']:.3f}, fitted on {cal['n']:,} validation trajectories (`{cal['data']}`,
+{cal['mixture']}, seed {cal['seed']}). Expected calibration error (10 bins): raw softmax {pct(cal['ece_raw'])},
+calibrated {pct(cal['ece_calibrated'])}. `resandi classify` reports calibrated probabilities.
+
+A track is flagged `uncertain` when its calibrated confidence is below {trust['min_confidence']:g} or it
+has fewer than {trust['min_points']} points (shorter tracks reach less than {pct(trust['min_accuracy'])}
+accuracy on this set). On this set: {pct(trust['fraction_uncertain'])} flagged; accuracy
+{pct(trust['accuracy_confident'])} on the others, {pct(trust['accuracy_uncertain'])} on the flagged ones
+({pct(trust['accuracy_all'])} overall)."""
