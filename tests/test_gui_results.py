@@ -100,7 +100,7 @@ def test_selecting_a_table_row_selects_the_track_everywhere(panel, entry, qtbot)
     assert panel.trajectory.plot.titleLabel.text.startswith(f"track {track_id}:")
 
     row = entry.result.tracks.set_index("track_id").loc[track_id]
-    probs = row[[c for c in entry.result.tracks.columns if c.startswith("prob_")]].to_numpy(dtype=float)
+    probs = row[[c for c in entry.result.tracks.columns if c.startswith("prob_") and not c.startswith("prob_family_")]].to_numpy(dtype=float)
     np.testing.assert_allclose(panel.probabilities.heights, probs, rtol=0, atol=1e-12)
 
     # The overview outlines exactly this track's points, in µm (0.16 µm per px).
@@ -227,7 +227,12 @@ def test_filters_reduce_the_rows(panel, entry):
         return set(table.visible_track_ids())
 
     assert shown() == set(rows["track_id"])
-    assert table.count_label.text() == f"{N_TRACKS} of {N_TRACKS} tracks"
+    n_uncertain = int(rows["uncertain"].sum())
+    assert 0 < n_uncertain < N_TRACKS  # the untrained model is unsure of most tracks
+    assert table.count_label.text() == f"{N_TRACKS} of {N_TRACKS} tracks ({n_uncertain} uncertain)"
+    table.hide_uncertain.setChecked(True)
+    assert shown() == set(rows.loc[~rows["uncertain"].astype(bool), "track_id"])
+    table.hide_uncertain.setChecked(False)
     common = rows["predicted_class"][rows["status"] == "ok"].mode()[0]
     table.class_filter.setCurrentText(common)
     assert shown() == set(rows.loc[rows["predicted_class"] == common, "track_id"])
@@ -251,7 +256,7 @@ def test_filters_reduce_the_rows(panel, entry):
     assert shown() == {t for t in rows["track_id"] if "2" in str(t)} - set(TOO_SHORT)
     table.id_filter.setText("5, 17")
     assert shown() == {5, 15, 17, 25}
-    assert table.count_label.text() == f"4 of {N_TRACKS} tracks"
+    assert table.count_label.text().startswith(f"4 of {N_TRACKS} tracks")
 
 
 def test_a_filtered_out_selection_comes_back_when_shown(panel, entry):
@@ -699,3 +704,28 @@ def test_training_history_with_bad_content_loads_what_it_can(qtbot, tmp_path, ca
     assert any(r.levelname == "WARNING" for r in caplog.records) == warns
     curves.load_history(tmp_path)  # a folder, not a file
     assert curves.epochs == []
+
+
+def test_uncertain_tracks_are_shown_as_such(panel, entry):
+    from PySide6.QtCore import Qt
+
+    from resandi_gui.widgets.track_table_model import UNCERTAIN_COLUMN
+
+    rows = entry.result.tracks
+    unsure = rows.loc[rows["uncertain"].astype(bool)].iloc[0]
+    sure = rows.loc[~rows["uncertain"].astype(bool)].iloc[0]  # (here: one not classified)
+    panel.select_track(unsure["track_id"])
+    title = panel.trajectory.plot.titleLabel.text
+    assert "UNCERTAIN" in title and unsure["uncertain_reason"] in title
+    panel.select_track(sure["track_id"])
+    assert "UNCERTAIN" not in panel.trajectory.plot.titleLabel.text
+
+    model = panel.table.model
+    shown = model.shown_row_of(unsure["track_id"])
+    cell = model.index(shown, UNCERTAIN_COLUMN)
+    assert model.data(cell) == "uncertain"
+    assert unsure["uncertain_reason"] in model.data(cell, Qt.ItemDataRole.ToolTipRole)
+    assert model.data(model.index(shown, 1), Qt.ItemDataRole.ForegroundRole) is not None  # greyed row
+
+    panel.overview.set_mode("class")
+    assert f"faded: uncertain ({int(rows['uncertain'].sum())})" in panel.overview.legend.text()

@@ -245,6 +245,14 @@ class FileResults:
         classes = pd.Series(tracks["predicted_class"].fillna("").astype(str).to_numpy(), index=tracks["track_id"])
         return classes.reindex(self.lines.track_ids).fillna("").to_numpy(dtype=object)
 
+    def overview_uncertain(self) -> np.ndarray:
+        """Whether each track of :attr:`lines` is flagged ``uncertain``, shape (n_tracks,), bool."""
+        tracks = self.result.tracks
+        if "uncertain" not in tracks.columns:
+            return np.zeros(len(self.lines.track_ids), dtype=bool)
+        flags = pd.Series(tracks["uncertain"].fillna(False).astype(bool).to_numpy(), index=tracks["track_id"])
+        return flags.reindex(self.lines.track_ids).fillna(False).to_numpy(dtype=bool)
+
     def overview_label(self) -> str:
         """What the overview's Grad-CAM colours are: the result's stored target and mode."""
         target = "each track's predicted class" if self.result.target == PREDICTED else self.result.target

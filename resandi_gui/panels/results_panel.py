@@ -221,6 +221,7 @@ class ResultsPanel(QWidget):
             data.overview_scores,  # computed on the first switch to Grad-CAM colours, then kept
             relu=data.result.relu,
             score_label=data.overview_label(),
+            uncertain=data.overview_uncertain(),
         )
         self._show_info(entry)
         self.msd.set_units(data.units.time, data.units.length)
@@ -313,6 +314,9 @@ class ResultsPanel(QWidget):
         predicted = str(row["predicted_class"])
         if classified:
             title = f"track {track_id}: {predicted} (p = {float(row['confidence']):.2f})"
+            if bool(row.get("uncertain", False)) is True:
+                # said in the title itself: a screenshot of this plot must not look sure
+                title += f" — UNCERTAIN ({row.get('uncertain_reason', '')})"
         else:
             title = f"track {track_id}: not classified ({row['status']})"
         if scores is not None:

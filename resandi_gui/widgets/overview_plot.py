@@ -31,6 +31,8 @@ from .colored_segments import ColoredSegments, connect_mask
 from .track_lines import TrackLines
 
 COLOR_BY_CLASS = "class"
+#: Opacity (0-255) of uncertain tracks in class colours.
+FADED_ALPHA = 70
 COLOR_BY_GRADCAM = "Grad-CAM"
 #: Largest distance from a click to a track's point that still picks it, screen pixels.
 PICK_TOLERANCE_PX = 8.0
@@ -51,6 +53,7 @@ class OverviewPlot(QWidget):
         super().__init__(parent)
         self.lines: TrackLines | None = None
         self.class_index = np.zeros(0, dtype=np.int64)
+        self.uncertain = np.zeros(0, dtype=bool)
         self._scores: np.ndarray | Callable[[], np.ndarray] | None = None
         self.levels = (-1.0, 1.0)
         self.relu = False
@@ -121,6 +124,7 @@ class OverviewPlot(QWidget):
         point_scores: np.ndarray | Callable[[], np.ndarray] | None = None,
         relu: bool = False,
         score_label: str = "Grad-CAM score",
+        uncertain: np.ndarray | None = None,
     ) -> None:
         """Show tracks.
 
@@ -138,12 +142,16 @@ class OverviewPlot(QWidget):
             Whether the scores are ReLU scores (sequential colours) or signed (diverging).
         score_label : str
             Colour bar label in Grad-CAM mode.
+        uncertain : ndarray, shape (n_tracks,), bool, optional
+            Tracks flagged ``uncertain``: drawn in a faded version of their class colour.
         """
         self.lines = lines
         names = {name: i + 1 for i, name in enumerate(CLASS_NAMES)}  # 0: not classified
         n_tracks = 0 if lines is None else len(lines.track_ids)
         classes = predicted_class if predicted_class is not None else np.full(n_tracks, "", dtype=object)
         self.class_index = np.array([names.get(str(c), 0) for c in classes], dtype=np.int64)
+        self.uncertain = (np.zeros(n_tracks, dtype=bool) if uncertain is None
+                          else np.asarray(uncertain, dtype=bool) & (self.class_index > 0))
         self._scores = point_scores
         self.relu = relu
         self.score_label = score_label
@@ -175,8 +183,12 @@ class OverviewPlot(QWidget):
             label_colorbar(self.colorbar, self.score_label)
             self.colorbar.show()
         else:
-            colors = [pg.mkColor(UNCLASSIFIED_HEX), *class_colors()]
-            self.segments.set_by_category(lines.x, lines.y, connect, lines.per_point(self.class_index), colors)
+            solid = [pg.mkColor(UNCLASSIFIED_HEX), *class_colors()]
+            faded = [pg.mkColor(c.red(), c.green(), c.blue(), FADED_ALPHA) for c in solid[1:]]
+            # categories 1..8: classes; 9..16: the same classes, uncertain (faded)
+            category = self.class_index + np.where(self.uncertain, len(CLASS_NAMES), 0)
+            self.segments.set_by_category(lines.x, lines.y, connect, lines.per_point(category), [*solid, *faded])
+            colors = solid
             self._fill_legend(colors)
             self.legend.show()
         self._draw_selection()
@@ -190,6 +202,9 @@ class OverviewPlot(QWidget):
             if counts[i]
         ]
         order = [*rows[1:], *rows[:1]] if counts[0] else rows  # "not classified" last
+        n_uncertain = int(self.uncertain.sum())
+        if n_uncertain:
+            order.append(f"<i>faded: uncertain ({n_uncertain})</i>")
         self.legend.setText("<br>".join(order))
 
     def _cache_tracks(self, cached: bool) -> None:

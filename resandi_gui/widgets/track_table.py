@@ -10,6 +10,7 @@ import pandas as pd
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
@@ -70,6 +71,9 @@ class TrackTable(QWidget):
         self.status_filter = QComboBox()
         self.status_filter.addItems([STATUS_ALL, STATUS_OK, STATUS_NOT_CLASSIFIED])
         self.status_filter.setToolTip("Tracks not classified were too short, had NaN positions, repeated frames, ...")
+        self.hide_uncertain = QCheckBox("hide uncertain")
+        self.hide_uncertain.setToolTip("Hide tracks whose answer should not be relied on alone: low calibrated "
+                                       "confidence, or too short for the model's measured accuracy")
         self.id_filter = QLineEdit()
         self.id_filter.setPlaceholderText("track id…")
         self.id_filter.setClearButtonEnabled(True)
@@ -90,7 +94,7 @@ class TrackTable(QWidget):
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((60, 88, 74, 50, 56, 96, 72)):
+        for column, width in enumerate((60, 88, 74, 50, 56, 96, 72, 72)):
             header.resizeSection(column, width)
         self.view.setSortingEnabled(True)
         self.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
@@ -110,6 +114,7 @@ class TrackTable(QWidget):
         second = QHBoxLayout()
         second.setContentsMargins(0, 0, 0, 0)
         second.addWidget(self.id_filter, 1)
+        second.addWidget(self.hide_uncertain)
         second.addWidget(self.count_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -122,6 +127,7 @@ class TrackTable(QWidget):
         self.min_points.valueChanged.connect(self.apply_filters)
         self.status_filter.currentTextChanged.connect(self.apply_filters)
         self.id_filter.textChanged.connect(self.apply_filters)
+        self.hide_uncertain.toggled.connect(self.apply_filters)
         self._update_count()
 
     def set_tracks(self, tracks: pd.DataFrame | TableColumns | None) -> None:
@@ -156,6 +162,7 @@ class TrackTable(QWidget):
             self.min_points.value(),
             self.status_filter.currentText(),
             self.id_filter.text(),
+            self.hide_uncertain.isChecked(),
         )
         # Hiding the selected row makes Qt move the selection to a neighbour; that
         # is not the user choosing a track, so it must not be announced.
@@ -168,7 +175,9 @@ class TrackTable(QWidget):
         self.select_track(selected)
 
     def _update_count(self) -> None:
-        self.count_label.setText(f"{self.proxy.rowCount():,} of {self.model.rowCount():,} tracks")
+        n_uncertain = int(self.model.uncertain_rows().sum())
+        suffix = f" ({n_uncertain:,} uncertain)" if n_uncertain else ""
+        self.count_label.setText(f"{self.proxy.rowCount():,} of {self.model.rowCount():,} tracks{suffix}")
 
     def visible_rows(self) -> np.ndarray:
         """Rows of the result (not the shown order) that are shown, top to bottom, shape (n_shown,)."""

@@ -27,6 +27,7 @@ COLUMNS = [
     ("alpha_msd", "α (MSD)"),
     ("D_msd", "D (MSD)"),
     ("status", "status"),
+    ("uncertain", "trust"),
 ]
 TOOLTIPS = [
     "Track id, as in the file",
@@ -36,9 +37,13 @@ TOOLTIPS = [
     "Anomalous exponent α from the MSD fit 4 D t^α over the first lags",
     "Generalised diffusion coefficient D from the MSD fit 4 D t^α",
     "ok, or why the track was not classified (too short, NaN positions, ...)",
+    "'uncertain': do not rely on this answer alone. Its calibrated confidence is low, or the track is "
+    "shorter than where the model's measured accuracy is good (hover the cell for the reason).",
 ]
 NUMERIC = {"confidence", "n_points", "alpha_msd", "D_msd"}
 ALL_CLASSES = "all classes"
+UNCERTAIN_COLUMN = [k for k, _ in COLUMNS].index("uncertain")
+UNCERTAIN_TEXT = QColor(130, 130, 130)
 STATUS_ALL, STATUS_OK, STATUS_NOT_CLASSIFIED = "all tracks", "classified (ok)", "not classified"
 
 
@@ -48,6 +53,8 @@ def pretty_unit(unit: str) -> str:
 
 
 def _format(key: str, value: object) -> str:
+    if key == "uncertain":
+        return "uncertain" if value is True or value == 1 or str(value).lower() == "true" else ""
     if key in NUMERIC:
         if value is None or not np.isfinite(value):
             return ""
@@ -88,6 +95,8 @@ class TableColumns:
     headers: list[str]
     track_ids: np.ndarray
     row_of_id: dict[object, int] = field(repr=False)
+    #: Why each track is uncertain ("" when it is not), the trust cell's tooltip.
+    reasons: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object), repr=False)
 
     @property
     def n_rows(self) -> int:
@@ -112,7 +121,9 @@ def prepare_columns(tracks: pd.DataFrame | None) -> TableColumns:
     colors = [class_color(str(name)) for name in raw[keys.index("predicted_class")]]
     track_ids = np.asarray(raw[keys.index("track_id")], dtype=object)
     row_of_id = {tid: i for i, tid in enumerate(track_ids.tolist())}
-    return TableColumns(raw, display, colors, headers, track_ids, row_of_id)
+    reasons = (tracks["uncertain_reason"].fillna("").astype(str).to_numpy(dtype=object)
+               if "uncertain_reason" in tracks.columns else np.full(len(tracks), "", dtype=object))
+    return TableColumns(raw, display, colors, headers, track_ids, row_of_id, reasons)
 
 
 class TrackTableModel(QAbstractTableModel):
@@ -128,6 +139,7 @@ class TrackTableModel(QAbstractTableModel):
         self._display: list[np.ndarray] = []
         self._raw: list[np.ndarray] = []
         self._colors: list[QColor] = []
+        self._reasons = np.zeros(0, dtype=object)
         self.track_ids = np.zeros(0, dtype=object)
         self.order = np.zeros(0, dtype=np.int64)
         self._headers = [header for _, header in COLUMNS]
@@ -138,6 +150,7 @@ class TrackTableModel(QAbstractTableModel):
         columns = tracks if isinstance(tracks, TableColumns) else prepare_columns(tracks)
         self.beginResetModel()
         self._raw, self._display, self._colors = columns.raw, columns.display, columns.colors
+        self._reasons = columns.reasons
         self._headers = list(columns.headers)
         self.track_ids = columns.track_ids
         self._row_of_id = columns.row_of_id
@@ -147,6 +160,12 @@ class TrackTableModel(QAbstractTableModel):
     def column(self, key: str) -> np.ndarray:
         """Raw values of a column, in the result's row order (not the shown order)."""
         return self._raw[[k for k, _ in COLUMNS].index(key)]
+
+    def uncertain_rows(self) -> np.ndarray:
+        """Which of the result's rows are flagged ``uncertain``, shape (n_tracks,), bool."""
+        if not self._display:
+            return np.zeros(0, dtype=bool)
+        return self._display[UNCERTAIN_COLUMN] == "uncertain"
 
     def data_row_of(self, track_id: object) -> int | None:
         """Row of ``track_id`` in the result's order, or None."""
@@ -173,6 +192,10 @@ class TrackTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.UserRole:
             value = self._raw[column][row]
             return value.item() if isinstance(value, np.generic) else value
+        if role == Qt.ItemDataRole.ForegroundRole and self._display[UNCERTAIN_COLUMN][row]:
+            return UNCERTAIN_TEXT  # the whole row greyed: the eye skips what should not be relied on
+        if role == Qt.ItemDataRole.ToolTipRole and column == UNCERTAIN_COLUMN and self._display[column][row]:
+            return f"Uncertain: {self._reasons[row]}. Do not rely on this class alone."
         if role == Qt.ItemDataRole.DecorationRole and COLUMNS[column][0] == "predicted_class":
             return self._colors[row] if self._display[column][row] else None
         if role == Qt.ItemDataRole.TextAlignmentRole and COLUMNS[column][0] in NUMERIC:
@@ -286,6 +309,7 @@ def filter_mask(
     min_points: int = 0,
     status: str = STATUS_ALL,
     id_text: str = "",
+    hide_uncertain: bool = False,
 ) -> np.ndarray:
     """Which of the result's rows pass the filters, shape (n_tracks,), bool.
 
@@ -302,6 +326,8 @@ def filter_mask(
     id_text : str
         Case-insensitive substring of the track id; several separated by commas or
         spaces match any of them.
+    hide_uncertain : bool
+        Hide tracks flagged ``uncertain``.
     """
     n = len(model.track_ids)
     mask = np.ones(n, dtype=bool)
@@ -313,6 +339,8 @@ def filter_mask(
     if min_points > 0:
         with np.errstate(invalid="ignore"):
             mask &= model.column("n_points") >= min_points
+    if hide_uncertain:
+        mask &= ~model.uncertain_rows()
     if status != STATUS_ALL:
         ok = model.column("status").astype(str) == "ok"
         mask &= ok if status == STATUS_OK else ~ok
