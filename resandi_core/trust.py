@@ -180,7 +180,8 @@ def trust_columns(tracks: pd.DataFrame, noise: dict[object, tuple[float, float, 
     n_pairs = np.array([max(e[2], 1) for e in estimates], dtype=np.float64)
     margin = 2.0 / np.sqrt(n_pairs)
     steps = tracks["noise_est_steps"].to_numpy(dtype=np.float64)
-    rho_bound = -(steps**2) / (1 + 2 * steps**2)  # the lag-1 autocorrelation such noise gives
+    with np.errstate(invalid="ignore"):  # inf (all noise) -> NaN, flagged below
+        rho_bound = -(steps**2) / (1 + 2 * steps**2)  # the lag-1 autocorrelation such noise gives
     trained_rho = -(rule.trained_noise_max**2) / (1 + 2 * rule.trained_noise_max**2)
     tracks["noise_beyond_training"] = classified & np.isfinite(steps) & (rho_bound < trained_rho - margin) | (
         classified & np.isinf(steps))

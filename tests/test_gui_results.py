@@ -715,10 +715,10 @@ def test_uncertain_tracks_are_shown_as_such(panel, entry):
     unsure = rows.loc[rows["uncertain"].astype(bool)].iloc[0]
     sure = rows.loc[~rows["uncertain"].astype(bool)].iloc[0]  # (here: one not classified)
     panel.select_track(unsure["track_id"])
-    title = panel.trajectory.plot.titleLabel.text
-    assert "UNCERTAIN" in title and unsure["uncertain_reason"] in title
+    assert panel.trajectory.plot.titleLabel.text.endswith(", uncertain")
+    assert unsure["uncertain_reason"] in panel.probabilities.plot.titleLabel.text
     panel.select_track(sure["track_id"])
-    assert "UNCERTAIN" not in panel.trajectory.plot.titleLabel.text
+    assert "uncertain" not in panel.trajectory.plot.titleLabel.text
 
     model = panel.table.model
     shown = model.shown_row_of(unsure["track_id"])

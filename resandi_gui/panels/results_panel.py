@@ -312,11 +312,12 @@ class ResultsPanel(QWidget):
         scores, error = self._scores(track_id)
         classified = data.is_classified(track_id)
         predicted = str(row["predicted_class"])
+        uncertain = False
         if classified:
             title = f"track {track_id}: {predicted} (p = {float(row['confidence']):.2f})"
-            if bool(row.get("uncertain", False)) is True:
-                # said in the title itself: a screenshot of this plot must not look sure
-                title += f" — UNCERTAIN ({row.get('uncertain_reason', '')})"
+            uncertain = bool(row.get("uncertain", False)) is True
+            if uncertain:  # said in the title itself: a screenshot of this plot must not look sure
+                title += ", uncertain"
         else:
             title = f"track {track_id}: not classified ({row['status']})"
         if scores is not None:
@@ -333,7 +334,9 @@ class ResultsPanel(QWidget):
             self.trajectory.show_track(x, y, data.units.length, title=title + (f"; {error}" if error else ""))
         self.probabilities.set_probabilities(
             data.probabilities(track_id) if classified else None,
-            f"class probabilities, track {track_id}" if classified else f"not classified: {row['message']}",
+            (f"class probabilities, track {track_id}"
+             + (f" — uncertain: {row.get('uncertain_reason', '')}" if uncertain else "")) if classified
+            else f"not classified: {row['message']}",
         )
         lag, msd, n_fit = data.msd(track_id)
         self.msd.show_msd(
