@@ -210,20 +210,25 @@ def test_noisy_inputs_are_renormalised_like_a_real_noisy_track(data_dirs):
     assert not np.allclose(noisy, clean)
 
 
-def test_training_with_noise_resumes_exactly(data_dirs):
+def test_training_with_noise_resumes_exactly_and_calibrates_on_its_validation_set(data_dirs):
     noisy = TrainConfig(max_epochs=1, steps_per_epoch=4, batch_size=8, seed=2, precision="fp32",
-                        noise_augment="uniform", noise_sigma_max=0.8)
+                        noise_augment="uniform", noise_sigma_max=0.8, bn_recalibration_batches=2)
     straight, resumed = data_dirs / "noisy", data_dirs / "noisy-resumed"
-    run_job(iter_train(data_dirs / "train", straight, noisy))
-    job = iter_train(data_dirs / "train", resumed, noisy)
+    val = data_dirs / "test"
+    run_job(iter_train(data_dirs / "train", straight, noisy, val_dir=val))
+    job = iter_train(data_dirs / "train", resumed, noisy, val_dir=val)
     for event in job:
-        if event.event == "step" and event.done == 2:
+        if getattr(event, "event", None) == "step" and event.done == 2:
             job.close()
             break
-    run_job(iter_train(data_dirs / "train", resumed, noisy, resume=True))
+    run_job(iter_train(data_dirs / "train", resumed, noisy, val_dir=val, resume=True))
     a, b = _state(straight), _state(resumed)
     assert all(torch.equal(a[k], b[k]) for k in a)
-    assert load_model_folder(straight).config["training"]["recipe"]["noise_augment"] == "uniform"
+    config = load_model_folder(straight).config
+    assert config["training"]["recipe"]["noise_augment"] == "uniform"
+    # calibrated at the end, on the validation set with the training's noise mixture
+    assert "uniform(0, 0.8)" in config["calibration"]["mixture"] and config["trust"]["trained_noise_max"] == 0.8
+    assert config["calibration"]["temperature"] == load_model_folder(resumed).config["calibration"]["temperature"]
 
 
 def test_calibration_is_written_into_the_model_and_used_by_classify(trained, data_dirs, tmp_path):

@@ -42,8 +42,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
     config = _train_config(args)
     out = run_with_bar(iter_train(args.data, args.out, config, val_dir=args.val_data, resume=args.resume,
                                      model_name=args.name), quiet=args.quiet)
-    if args.val_data:  # calibrated on the validation set, with the training's noise mixture
-        _calibrate(str(out), args.val_data, None, args)
     if args.test_data:
         _evaluate_into(str(out), args.test_data, args.device, None, Path(out) / "evaluation", card=True,
                        quiet=args.quiet, command=f"resandi train ... --test-data {args.test_data}")

@@ -38,6 +38,7 @@ from ..errors import TrainingError
 from ..model.resandi import ResAnDi
 from ..progress import Progress
 from .augment import augmented_items, draw_noise_sigmas
+from .calibrate import iter_calibrate
 from .card import write_trained_model
 from .config import EarlyStopping, TrainConfig, TrainingRun
 from .synth import SyntheticDataset, load_dataset
@@ -198,6 +199,7 @@ def recalibrate_batchnorm(
     batch_size: int = 64,
     seed: int = 0,
     device: torch.device = torch.device("cpu"),
+    noise: TrainConfig | None = None,
 ) -> None:
     """Recompute BatchNorm running statistics for the network's final weights.
 
@@ -206,6 +208,8 @@ def recalibrate_batchnorm(
     learning rate they can lag the weights enough to spoil eval-mode answers.
     Here they become the plain average over ``batches`` fresh batches of
     ``indices`` with the weights frozen (as ``torch.optim.swa_utils.update_bn``).
+    With ``noise`` (a recipe with noise augmentation) the batches get noise drawn
+    like the training mixture, so the statistics are those the network was trained on.
     """
     norms = [m for m in network.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     momenta = [m.momentum for m in norms]
@@ -217,7 +221,8 @@ def recalibrate_batchnorm(
     with torch.no_grad():
         for _ in range(batches):
             chunk = rng.choice(indices, size=min(batch_size, indices.size), replace=False)
-            network(torch.from_numpy(data.inputs(chunk)).to(device))
+            sigmas = draw_noise_sigmas(noise, chunk.size, rng) if noise is not None else None
+            network(torch.from_numpy(data.inputs(chunk, noise_sigmas=sigmas, rng=rng)).to(device))
     for m, momentum in zip(norms, momenta):
         m.momentum = momentum
     network.eval()
@@ -419,7 +424,7 @@ def iter_train(
     network.load_state_dict(best_state if best_state is not None else network.state_dict())
     if config.bn_recalibration_batches:
         recalibrate_batchnorm(network, data, training.indices, batches=config.bn_recalibration_batches,
-                              batch_size=config.batch_size, seed=config.seed, device=device)
+                              batch_size=config.batch_size, seed=config.seed, device=device, noise=config)
     run = TrainingRun(
         name=model_name or f"ResAnDi trained {out_dir.name}", config=config, history=history, stopping=stopping,
         data_folder=str(data.folder), data_manifest=data.manifest, n_trajectories=len(data),
@@ -427,6 +432,8 @@ def iter_train(
         device=str(device), precision=str(autocast).replace("torch.", "") if autocast else "float32",
     )
     write_trained_model(network.cpu().eval(), out_dir, run)
+    if val_dir is not None:  # calibrated on the separate validation set, with the training's noise mixture
+        yield from iter_calibrate(out_dir, val_dir, noise=config, seed=config.seed, device=str(device))
     yield TrainProgress(global_step, global_step, "train", event="done", epoch=stopping.best_epoch,
                         val_loss=stopping.best_loss)
     return out_dir
