@@ -3,7 +3,7 @@
     python benchmarks/linking.py [--stack bulk_water.tif] [--rounds 3] [--processes 2]
                                  [--big-frames 2000] [--big-size 1024] [--json out.json]
 
-(a) speed: ``resandi link`` (``python -m resandi_core.cli.link link``) against a
+(a) speed: ``resandi link`` (``python -m resandi_core.cli link``) against a
     script that does what a trackpy user writes (``tifffile.imread``, ``tp.batch``,
     ``tp.link``, ``tp.filter_stubs``, ``to_csv``), both in fresh processes with the
     same parameters and the same number of processes. The rounds interleave the
@@ -110,7 +110,7 @@ def measured(command: list[str]) -> dict:
 
 
 def ours_command(stack: Path, out: Path, params: dict, processes: int) -> list[str]:
-    command = [sys.executable, "-m", "resandi_core.cli.link", "link", str(stack), "--out", str(out), "-q",
+    command = [sys.executable, "-m", "resandi_core.cli", "link", str(stack), "--out", str(out), "-q",
                "--diameter", str(params["diameter"]), "--minmass", str(params["minmass"]),
                "--search-range", str(params["search_range"]), "--memory", str(params["memory"]),
                "--min-length", str(params["min_length"]), "--processes", str(processes)]

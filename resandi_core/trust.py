@@ -16,8 +16,8 @@ Three things next to every classified track (columns of ``results.csv``):
   measured accuracy is poor); ``uncertain_reason`` says which.
 
 The thresholds come from the model's ``config.json`` (``trust``, written when the
-model is calibrated, with the numbers they were measured on); a model without
-them gets :data:`DEFAULT_RULE`.
+model is calibrated, with the numbers they were measured on; the noise it was
+trained on from its training recipe); a model without them gets :data:`DEFAULT_RULE`.
 
 May import: the base modules and :mod:`resandi_core.model.spec`.
 """
@@ -75,7 +75,7 @@ class TrustRule:
         return cls(
             min_confidence=float(trust.get("min_confidence", cls.min_confidence)),
             min_points=int(trust.get("min_points", cls.min_points)),
-            trained_noise_max=float(trust.get("trained_noise_max", noise_max)),
+            trained_noise_max=float(noise_max),  # what it was trained on, not what it was calibrated on
         )
 
 

@@ -60,3 +60,27 @@ def test_rows_without_track_id(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(TrackFormatError, match="not found"):
         read_tracks_csv(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize("first_id", ["18446744073709551615", "28446744073709551615", "9.3e18"])
+def test_track_ids_beyond_int64_are_an_error_naming_the_column(tmp_path, first_id):
+    from resandi_core.errors import TrackFormatError
+    from resandi_core.io import read_tracks
+
+    path = tmp_path / "big_ids.csv"
+    rows = [f"{tid},{frame},{frame * 0.1},{frame * 0.2}" for tid in (first_id, "18446744073709551614", "7")
+            for frame in range(12)]
+    path.write_text("particle,frame,x,y\n" + "\n".join(rows) + "\n")
+    with pytest.raises(TrackFormatError, match="'particle'.*64-bit") as error:
+        read_tracks(path)
+    assert str(path) in str(error.value)
+
+
+def test_track_ids_up_to_int64_stay_exact(tmp_path):
+    from resandi_core.io import read_tracks
+
+    path = tmp_path / "ids.csv"
+    ids = [2**63 - 1, 2**63 - 2, 2**53 + 1]
+    path.write_text("particle,frame,x,y\n" + "\n".join(
+        f"{tid},{frame},{frame * 0.1},{frame}" for tid in ids for frame in range(12)) + "\n")
+    assert sorted(read_tracks(path).table["track_id"].unique().tolist()) == sorted(ids)

@@ -59,3 +59,16 @@ def test_windows_cover_every_point(n_points):
 def test_window_stride_option():
     assert window_starts(2000, stride=1000) == [0, 1000]
     assert window_starts(2000, stride=250) == [0, 250, 500, 750, 1000]
+
+
+def test_overflowing_steps_are_non_finite_not_motionless():
+    from resandi_core.model.preprocess import TrackStatus, prepare_track
+
+    n = 40
+    x = np.where(np.arange(n) % 2 == 0, 1e308, -1e308)  # every position finite, every step infinite
+    track = prepare_track(1, np.arange(n), x, np.zeros(n))
+    assert track.status is TrackStatus.NON_FINITE and "overflows" in track.message
+    huge = prepare_track(2, np.arange(n), np.linspace(0, 1e200, n), np.zeros(n))  # steps whose squares overflow
+    assert huge.status is TrackStatus.NON_FINITE
+    fine = prepare_track(3, np.arange(n), np.linspace(0, 1e100, n) + np.arange(n) % 3, np.zeros(n))
+    assert fine.status is TrackStatus.OK

@@ -227,7 +227,7 @@ def test_training_with_noise_resumes_exactly_and_calibrates_on_its_validation_se
     config = load_model_folder(straight).config
     assert config["training"]["recipe"]["noise_augment"] == "uniform"
     # calibrated at the end, on the validation set with the training's noise mixture
-    assert "uniform(0, 0.8)" in config["calibration"]["mixture"] and config["trust"]["trained_noise_max"] == 0.8
+    assert "uniform(0, 0.8)" in config["calibration"]["mixture"] and config["trust"]["min_points"] >= 10
     assert config["calibration"]["temperature"] == load_model_folder(resumed).config["calibration"]["temperature"]
 
 

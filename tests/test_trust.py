@@ -108,6 +108,6 @@ def test_trust_columns_flag_low_confidence_short_and_noisy_tracks():
 
 def test_rule_of_a_model_comes_from_its_config():
     assert TrustRule.of_model({}) == TrustRule()
-    config = {"trust": {"min_confidence": 0.6, "min_points": 40},
+    config = {"trust": {"min_confidence": 0.6, "min_points": 40, "trained_noise_max": 5.0},  # ignored: the recipe says
               "training": {"recipe": {"noise_augment": "uniform", "noise_sigma_max": 1.0}}}
     assert TrustRule.of_model(config) == TrustRule(0.6, 40, 1.0)

@@ -174,28 +174,54 @@ def whole_frames(frames: np.ndarray, column: str, source: str, locate: Callable[
     return frames.astype(np.int64)
 
 
-def normalise_track_ids(ids: pd.Series) -> pd.Series:
+#: Largest whole number an int64 track id holds exactly.
+INT64_MAX = np.iinfo(np.int64).max
+
+
+def _as_int64_ids(numbers: np.ndarray, ids: pd.Series, column: str, source: str | None) -> pd.Series:
+    """Whole numbers -> int64 ids, refusing those that do not fit (they would wrap and merge tracks)."""
+    too_big = np.abs(numbers.astype(np.float64)) >= 2.0**63
+    if too_big.any():
+        raise TrackFormatError(
+            f"track id {ids.iloc[int(np.flatnonzero(too_big)[0])]} in column {column!r} does not fit in a "
+            f"64-bit integer ({int(too_big.sum())} such row(s)); such ids would be merged",
+            where=source,
+            hint="renumber the tracks, or map another column as track_id",
+        )
+    return pd.Series(numbers.astype(np.int64), index=ids.index, name=ids.name)
+
+
+def normalise_track_ids(ids: pd.Series, column: str = "track_id", source: str | None = None) -> pd.Series:
     """Whole-number ids as int64 (a float column from a CSV with gaps), text stripped.
 
     Mixed numbers and text become text, so that ids sort and group. Integer ids
     stay exact (no round trip through float64, which merges ids above 2**53).
+
+    Raises
+    ------
+    TrackFormatError
+        Whole-number ids beyond the int64 range (naming ``column`` of ``source``).
     """
     if pd.api.types.is_signed_integer_dtype(ids.dtype):
         return ids.astype(np.int64)
+    if pd.api.types.is_unsigned_integer_dtype(ids.dtype):
+        return _as_int64_ids(ids.to_numpy(), ids, column, source)
     if pd.api.types.is_numeric_dtype(ids.dtype) and not pd.api.types.is_bool_dtype(ids.dtype):
         numbers = ids.to_numpy(dtype=np.float64, na_value=np.nan)
         finite = np.isfinite(numbers)
         if finite.all() and np.all(numbers == np.round(numbers)):
-            return pd.Series(numbers.astype(np.int64), index=ids.index, name=ids.name)
+            return _as_int64_ids(numbers, ids, column, source)
         return ids
     text = ids.astype("string").str.strip()
     numbers = pd.to_numeric(text, errors="coerce")
     if numbers.notna().all():
         if pd.api.types.is_signed_integer_dtype(numbers.dtype):
             return pd.Series(numbers.to_numpy(dtype=np.int64), index=ids.index, name=ids.name)
+        if pd.api.types.is_unsigned_integer_dtype(numbers.dtype):
+            return _as_int64_ids(numbers.to_numpy(), ids, column, source)
         as_float = numbers.to_numpy(dtype=np.float64)
         if np.isfinite(as_float).all() and np.all(as_float == np.round(as_float)):
-            return pd.Series(as_float.astype(np.int64), index=ids.index, name=ids.name)
+            return _as_int64_ids(as_float, ids, column, source)
     return pd.Series(text.to_numpy(dtype=object, na_value=None), index=ids.index, name=ids.name)
 
 
@@ -333,7 +359,7 @@ def finish_tracks(
             hint="give every detection a track id, or remove those rows",
         )
     table = table.copy()
-    table["track_id"] = normalise_track_ids(table["track_id"])
+    table["track_id"] = normalise_track_ids(table["track_id"], track_column, source)
     table["frame"] = whole_frames(table["frame"].to_numpy(), "frame", source, locate)
     for column in ("x", "y", TIME_COLUMN):
         if column in table.columns:

@@ -214,6 +214,18 @@ def prepare_track(
     if not np.isfinite(positions).all():
         bad = frames[~np.isfinite(positions).all(axis=1)]
         return rejected(TrackStatus.NON_FINITE, f"NaN or infinite position at frame(s) {', '.join(map(str, bad[:5]))}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        steps = np.diff(positions, axis=0)
+        # Finite positions whose steps (or their squares, as the normalisation takes) overflow:
+        # 1e308 then -1e308 is not a track, and would come out as one that never moves.
+        overflow = ~np.isfinite(steps).all(axis=1) | ~np.isfinite(steps**2).all(axis=1)
+    if overflow.any():
+        bad = frames[1:][overflow]
+        return rejected(
+            TrackStatus.NON_FINITE,
+            f"positions so large that the step to frame(s) {', '.join(map(str, bad[:5]))} overflows; "
+            "check the file's numbers and units",
+        )
     duplicated = frames[1:][np.diff(frames) == 0]
     if duplicated.size:
         return rejected(

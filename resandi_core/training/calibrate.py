@@ -144,7 +144,6 @@ def iter_calibrate(
         },
         "trust": {
             "min_confidence": min_confidence, "min_points": min_points, "min_accuracy": min_accuracy,
-            "trained_noise_max": noise.noise_sigma_max if noise.noise_augment != "none" else 0.0,
             "fraction_uncertain": float(uncertain.mean()),
             "accuracy_confident": float(correct[~uncertain].mean()) if (~uncertain).any() else None,
             "accuracy_uncertain": float(correct[uncertain].mean()) if uncertain.any() else None,

@@ -111,10 +111,12 @@ def append_test_metrics(model_dir: str | os.PathLike, section: str, metrics: dic
     model_dir = Path(model_dir)
     card_path = model_dir / "model_card.md"
     card = card_path.read_text() if card_path.is_file() else ""
-    if TEST_SECTION in card:
-        card = card[: card.index(TEST_SECTION)].rstrip() + "\n"
+    following = ""
+    if TEST_SECTION in card:  # replace the old section; keep any section after it (calibration)
+        card, _, rest = card.partition(TEST_SECTION)
+        following = rest[rest.find("\n## "):] if "\n## " in rest else ""
     with atomic_write(card_path) as handle:
-        handle.write(card.rstrip() + "\n\n" + section)
+        handle.write(card.rstrip() + "\n\n" + section.rstrip() + "\n" + following)
     config_path = model_dir / "config.json"
     config = json.loads(config_path.read_text())
     config["test_metrics"] = json.loads(json.dumps(metrics, default=lambda o: np.asarray(o).tolist()))
