@@ -2,13 +2,17 @@
 
 Everything ResAnDi writes goes to a temporary file in the destination's folder and
 is renamed over the destination only once complete (``os.replace`` is atomic on
-one file system), so an existing good file survives any failure.
+one file system), so an existing good file survives any failure. A run that is
+killed (``kill -9``, power loss) cannot remove its temporary files; their names
+carry the writer's process id, and the next write into that folder removes those
+whose process is gone (:func:`remove_stale_temporaries`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -18,6 +22,35 @@ from typing import IO, Any
 # permissions an ordinary ``open`` would (0o666 less the umask).
 _UMASK = os.umask(0)
 os.umask(_UMASK)
+
+
+#: Temporary names: ``.<final name>.<pid>.<random>.part``.
+_TEMPORARY = re.compile(r"^\..+\.(\d+)\.[^.]+\.part$")
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # someone else's live process (or unknowable): leave its file
+    return True
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files that killed writers left in ``folder``; returns what was removed."""
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            found = _TEMPORARY.match(entry.name)
+            if found and entry.is_file(follow_symlinks=False) and not _process_alive(int(found.group(1))):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
 
 
 @contextlib.contextmanager
@@ -31,11 +64,14 @@ def atomic_writes(paths: Sequence[str | os.PathLike]) -> Iterator[list[Path]]:
     finals = [Path(p) for p in paths]
     temps: list[Path] = []
     try:
+        for folder in {final.parent for final in finals}:
+            if folder.is_dir():
+                remove_stale_temporaries(folder)
         for final in finals:
             final.parent.mkdir(parents=True, exist_ok=True)
             if final.is_dir():
                 raise IsADirectoryError(f"{final} is a folder")
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.{os.getpid()}.", suffix=".part", dir=final.parent)
             os.close(fd)
             temps.append(Path(tmp_name))
         yield list(temps)

@@ -32,7 +32,7 @@ import pandas as pd
 from .devices import default_batch_size, resolve_device
 from .errors import ResandiError
 from .model.gradcam import point_scores, upsample
-from .model.calibration import calibrated_probabilities, model_temperature
+from .model.calibration import calibrated_probabilities, track_temperatures
 from .model.inference import WindowClassifier
 from .model.preprocess import DEFAULT_WINDOW_STRIDE, PreparedTrack, prepare_track, preprocess
 from .model.spec import CLASS_NAMES, INPUT_LENGTH
@@ -239,11 +239,13 @@ def iter_classify(
         if maps is not None:
             maps[begin : begin + len(chunk)] = batch_maps
         yield Progress(begin + len(chunk), total)
-    temperature = model_temperature(model.config)
-    result = _assemble(prepared, logits, maps, source, target_index, relu, model.name, device_reason, temperature)
-    result.tracks = _with_msd(result.tracks, tracks)
     noise = {track.track_id: estimate_noise(track.positions, ~track.interpolated.astype(bool))
              for track in prepared if len(track.starts)}
+    # Each window gets its track's temperature, chosen by the track's estimated noise.
+    window_noise = np.array([noise[prepared[i].track_id][1] for i, _ in windows], dtype=np.float64)
+    temperatures = track_temperatures(model.config, window_noise)
+    result = _assemble(prepared, logits, maps, source, target_index, relu, model.name, device_reason, temperatures)
+    result.tracks = _with_msd(result.tracks, tracks)
     result.tracks = trust_columns(result.tracks, noise, TrustRule.of_model(model.config))
     return result
 
@@ -276,7 +278,7 @@ def _assemble(
     relu: bool,
     model_name: str,
     device_reason: str,
-    temperature: float = 1.0,
+    temperature: float | np.ndarray = 1.0,
 ) -> ClassificationResult:
     # Calibrated (temperature-scaled) probabilities; the raw logits stay in the windows table.
     probabilities = calibrated_probabilities(logits, temperature)

@@ -222,3 +222,12 @@ def test_nan_and_inf_positions_are_kept(tmp_path):
     tracks = read_tracks(write(tmp_path, "track_id,frame,x,y\n1,0,inf,0\n1,1,,0\n1,2,NaN,0\n"))
     x = tracks.table.x.to_numpy()
     assert np.isinf(x[0]) and np.isnan(x[1:]).all()
+
+
+def test_a_repeated_column_name_is_a_note(tmp_path):
+    path = tmp_path / "dup.csv"
+    rows = [f"{tid},{frame},{frame * 0.5},{frame * 9.0},{frame * 0.25}" for tid in (1, 2) for frame in range(12)]
+    path.write_text("particle,frame,x,x,y\n" + "\n".join(rows) + "\n")
+    tracks = read_tracks(path)
+    assert any("names column(s) x more than once" in note for note in tracks.notes)
+    assert tracks.table["x"].max() == pytest.approx(5.5)  # the first x

@@ -1,4 +1,5 @@
 import json
+import os
 import shutil
 
 import pytest
@@ -132,3 +133,24 @@ def test_copy_model_to_float16_keeps_card_and_training_record(model_copy, tmp_pa
     card = (out / "model_card.md").read_text()
     assert card.startswith("# Note\nhalf size") and "UNTRAINED" in card
     torch.testing.assert_close(copied.network.conv1.weight, load_model_folder(model_copy).network.conv1.weight.half().float())
+
+
+def test_temporaries_of_a_killed_writer_are_removed_by_the_next_write(tmp_path):
+    import subprocess
+    import sys
+
+    from resandi_core.atomic import remove_stale_temporaries
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)  # a process that has ended
+    stale = tmp_path / f".results.csv.{dead_pid}.abc123.part"
+    stale.write_text("half")
+    mine = tmp_path / f".gradcam.csv.{os.getpid()}.xyz.part"  # a live writer's: kept
+    mine.write_text("writing")
+    other = tmp_path / "notes.part"  # not ours: kept
+    other.write_text("x")
+    with atomic_write(tmp_path / "results.csv") as handle:
+        handle.write("good\n")
+    assert not stale.exists() and mine.exists() and other.exists()
+    assert (tmp_path / "results.csv").read_text() == "good\n"
+    assert remove_stale_temporaries(tmp_path) == []

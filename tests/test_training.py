@@ -238,7 +238,7 @@ def test_calibration_is_written_into_the_model_and_used_by_classify(trained, dat
     from factories import mixed_tracks_table
 
     from resandi_core.classify import PROB_COLUMNS, classify_tracks
-    from resandi_core.model.calibration import calibrated_probabilities
+    from resandi_core.model.calibration import calibrated_probabilities, track_temperatures
 
     folder = shutil.copytree(trained, tmp_path / "model")
     run = run_cli("calibrate", "--model", folder, "--data", data_dirs / "test", "--noise-augment", "uniform",
@@ -248,6 +248,7 @@ def test_calibration_is_written_into_the_model_and_used_by_classify(trained, dat
     model = load_model_folder(folder)  # still a valid folder: the weights' checksum is untouched
     cal, trust = model.config["calibration"], model.config["trust"]
     assert cal["temperature"] > 0 and cal["n"] == 64 and "uniform(0, 0.5)" in cal["mixture"]
+    assert len(cal["noise_temperatures"]) == len(cal["noise_edges"]) - 1
     assert 0 <= cal["ece_calibrated"] <= 1 and trust["min_confidence"] == 0.2 and trust["min_points"] >= 10
     assert (folder / "calibration" / "reliability.png").read_bytes()[:4] == b"\x89PNG"
     card = (folder / "model_card.md").read_text()
@@ -256,7 +257,9 @@ def test_calibration_is_written_into_the_model_and_used_by_classify(trained, dat
     table = mixed_tracks_table(n_tracks=5, seed=3, n_too_short=0, n_with_gaps=0, max_length=300)
     result = classify_tracks(table, model, device="cpu")
     logits = result.windows[[c.replace("prob_", "logit_") for c in PROB_COLUMNS]].to_numpy()
-    expected = calibrated_probabilities(logits, cal["temperature"])
+    # each window with its track's temperature, chosen by the track's estimated noise
+    noise = result.tracks.set_index("track_id")["noise_est_steps"]
+    expected = calibrated_probabilities(logits, track_temperatures(model.config, noise[result.windows["track_id"]]))
     np.testing.assert_allclose(result.windows[PROB_COLUMNS].to_numpy(), expected, rtol=1e-6)
     assert {"uncertain", "family", "noise_est", "noise_est_steps"} <= set(result.tracks.columns)
 

@@ -111,3 +111,29 @@ def test_rule_of_a_model_comes_from_its_config():
     config = {"trust": {"min_confidence": 0.6, "min_points": 40, "trained_noise_max": 5.0},  # ignored: the recipe says
               "training": {"recipe": {"noise_augment": "uniform", "noise_sigma_max": 1.0}}}
     assert TrustRule.of_model(config) == TrustRule(0.6, 40, 1.0)
+
+
+def test_temperature_by_estimated_noise_calibrates_clean_and_noisy_tracks_alike():
+    from resandi_core.model.calibration import NOISE_EDGES, fit_noise_temperatures, noise_bin, track_temperatures
+
+    # well calibrated on "clean" tracks (sigma 0.05), over-confident (x3) on "noisy" ones (sigma 0.7)
+    clean_logits, clean_labels = overconfident_logits(n=6000, temperature=1.0, seed=1)
+    noisy_logits, noisy_labels = overconfident_logits(n=6000, temperature=3.0, seed=2)
+    logits = np.vstack([clean_logits, noisy_logits])
+    labels = np.concatenate([clean_labels, noisy_labels])
+    sigma = np.r_[np.full(6000, 0.05), np.full(6000, 0.7)]
+    temperatures = fit_noise_temperatures(logits, labels, sigma)
+    assert temperatures[int(noise_bin(np.array([0.05]))[0])] == pytest.approx(1.0, rel=0.08)
+    assert temperatures[int(noise_bin(np.array([0.7]))[0])] == pytest.approx(3.0, rel=0.08)
+    edges = [float(e) if np.isfinite(e) else 1e9 for e in NOISE_EDGES]
+    config = {"calibration": {"temperature": fit_temperature(logits, labels), "noise_edges": edges,
+                              "noise_temperatures": temperatures}}
+    per_track = track_temperatures(config, sigma)
+    one_t = calibrated_probabilities(logits, config["calibration"]["temperature"])
+    by_noise = calibrated_probabilities(logits, per_track)
+    for part in (slice(0, 6000), slice(6000, None)):
+        assert expected_calibration_error(by_noise[part], labels[part]) < 0.03
+        assert expected_calibration_error(one_t[part], labels[part]) > 0.05  # one T fits neither
+    # unknown noise, or a model without bins: the single temperature
+    assert track_temperatures(config, np.array([np.nan]))[0] == config["calibration"]["temperature"]
+    assert track_temperatures({"calibration": {"temperature": 1.5}}, np.array([0.3]))[0] == 1.5

@@ -131,6 +131,8 @@ def _read_text(path: Path, source: str, report: Report) -> tuple[pd.DataFrame, n
             where=source,
             hint="check the delimiter; numbers with decimal commas need ';' or tab between columns",
         ) from None
+    header = lines[first].split() if delimiter == r"\s+" else lines[first].split(delimiter)
+    note_repeated_headers([cell.strip().strip('"').strip() for cell in header], report)
     if not isinstance(table.index, pd.RangeIndex):
         table = _undo_implicit_index(table, first, source, report)
     lines_of_rows = np.arange(len(table)) + first + 2
@@ -166,6 +168,16 @@ def _undo_implicit_index(table: pd.DataFrame, first: int, source: str, report: R
     table.columns = header
     report.note("the rows end with more delimiters than the header has; the empty cells after them were ignored.")
     return table
+
+
+def note_repeated_headers(names: list[str], report: Report) -> None:
+    """Say when a header names a column twice: the first is used, the others kept as ``NAME.1``..."""
+    counts = pd.Series([n for n in names if n]).value_counts()
+    repeated = [str(name) for name, count in counts.items() if count > 1]
+    if repeated:
+        listed = ", ".join(repeated[:5])
+        report.note(f"the header names column(s) {listed} more than once; the first of each was used, "
+                    "the others were kept as NAME.1, NAME.2...")
 
 
 def _has_decimal_commas(table: pd.DataFrame) -> bool:
@@ -221,6 +233,7 @@ def _read_excel(path: Path, source: str, options: ReadOptions, report: Report) -
     columns = [str(v).strip() if v is not None else f"column {i + 1}" for i, v in enumerate(header)]
     columns += [f"column {i + 1}" for i in range(len(columns), width)]
     # A repeated header gets ".1", ".2"... as pandas.read_csv does, so that every column has its own name.
+    note_repeated_headers(columns, report)
     seen: dict[str, int] = {}
     for i, name in enumerate(columns):
         if name in seen:

@@ -25,14 +25,18 @@ import pandas as pd
 
 from ..atomic import atomic_write, atomic_writes
 from ..model.calibration import (
+    NOISE_EDGES,
     calibrated_probabilities,
     expected_calibration_error,
+    fit_noise_temperatures,
     fit_temperature,
     plot_reliability,
     reliability_table,
+    track_temperatures,
 )
 from ..model.inference import iter_predict
 from ..progress import Progress
+from ..trust import estimate_noise
 from .augment import draw_noise_sigmas
 from .config import TrainConfig
 from .synth import SyntheticDataset
@@ -49,15 +53,24 @@ def noise_of_model(config: dict[str, Any]) -> TrainConfig:
     return TrainConfig(**{k: recipe[k] for k in keys if k in recipe})
 
 
-def noisy_inputs(data: SyntheticDataset, noise: TrainConfig, seed: int):
-    """``inputs(indices)`` with noise drawn like ``noise``'s mixture, fixed per trajectory (seed, index)."""
+def noisy_inputs(data: SyntheticDataset, noise: TrainConfig, seed: int, sigma_steps: np.ndarray):
+    """``inputs(indices)`` with noise drawn like ``noise``'s mixture, fixed per trajectory (seed, index).
+
+    Also writes each trajectory's estimated noise (:func:`~resandi_core.trust.estimate_noise`,
+    increment-std units, as ``resandi classify`` estimates it) into ``sigma_steps[index]``.
+    """
+    from ..model.preprocess import andi_normalise, pad_and_scale
 
     def inputs(chunk: np.ndarray) -> np.ndarray:
         rows = []
         for index in chunk:
             rng = np.random.default_rng([seed, 19, int(index)])
-            sigmas = draw_noise_sigmas(noise, 1, rng)
-            rows.append(data.inputs(np.array([index]), noise_sigmas=sigmas, rng=rng)[0])
+            sigma = draw_noise_sigmas(noise, 1, rng)
+            positions = andi_normalise(data.trajectory(int(index)))
+            if sigma is not None and sigma[0] > 0:
+                positions = positions + sigma[0] * rng.standard_normal(positions.shape)
+            sigma_steps[index] = estimate_noise(positions)[1]
+            rows.append(pad_and_scale(andi_normalise(positions)))
         return np.stack(rows)
 
     return inputs
@@ -125,11 +138,16 @@ def iter_calibrate(
     data = load_dataset(data_dir)
     noise = noise or noise_of_model(model.config)
     indices = np.arange(len(data))
-    logits, _ = yield from iter_predict(model, noisy_inputs(data, noise, seed), indices, device=device,
+    sigma_steps = np.full(len(data), np.nan)
+    logits, _ = yield from iter_predict(model, noisy_inputs(data, noise, seed, sigma_steps), indices, device=device,
                                         batch_size=batch_size)
     labels = data.labels
     temperature = fit_temperature(logits, labels)
-    raw, calibrated = calibrated_probabilities(logits), calibrated_probabilities(logits, temperature)
+    noise_temperatures = fit_noise_temperatures(logits, labels, sigma_steps)
+    per_track = track_temperatures(
+        {"calibration": {"temperature": temperature, "noise_edges": _json_edges(),
+                         "noise_temperatures": noise_temperatures}}, sigma_steps)
+    raw, calibrated = calibrated_probabilities(logits), calibrated_probabilities(logits, per_track)
     correct = calibrated.argmax(1) == labels
     min_points = shortest_reliable_length(data.lengths, correct, min_accuracy)
     uncertain = (calibrated.max(1) < min_confidence) | (data.lengths < min_points)
@@ -138,7 +156,10 @@ def iter_calibrate(
     entries = {
         "calibration": {
             "temperature": temperature,
+            "noise_edges": _json_edges(),
+            "noise_temperatures": noise_temperatures,
             "ece_raw": expected_calibration_error(raw, labels),
+            "ece_single_temperature": expected_calibration_error(calibrated_probabilities(logits, temperature), labels),
             "ece_calibrated": expected_calibration_error(calibrated, labels),
             "n": int(labels.size), "data": str(data_dir), "mixture": mixture, "seed": seed,
         },
@@ -154,13 +175,18 @@ def iter_calibrate(
     return entries
 
 
+def _json_edges() -> list[float]:
+    """:data:`NOISE_EDGES` for JSON (the open last edge as 1e9, JSON has no infinity)."""
+    return [float(e) if np.isfinite(e) else 1e9 for e in NOISE_EDGES]
+
+
 def _write(folder: Path, entries: dict, raw: np.ndarray, calibrated: np.ndarray, labels: np.ndarray,
            by_length: pd.DataFrame) -> None:
     """config.json entries, the card section and the ``calibration/`` tables and diagram."""
     out = folder / "calibration"
     out.mkdir(exist_ok=True)
     tables = {"raw softmax": reliability_table(raw, labels),
-              f"calibrated (T = {entries['calibration']['temperature']:.2f})": reliability_table(calibrated, labels)}
+              "calibrated (T by estimated noise)": reliability_table(calibrated, labels)}
     with atomic_write(out / "reliability.csv") as handle:
         pd.concat([t.assign(probabilities=k) for k, t in tables.items()]).to_csv(handle, index=False)
     with atomic_write(out / "accuracy_by_length.csv") as handle:
@@ -192,10 +218,15 @@ def calibration_markdown(entries: dict) -> str:
     def pct(value):
         return "n/a" if value is None else f"{100 * value:.1f}%"
 
+    edges = cal["noise_edges"]
+    bins = ", ".join(f"{lo:g}-{hi:g}: {t:.2f}" if hi < 1e8 else f">{lo:g}: {t:.2f}"
+                     for lo, hi, t in zip(edges[:-1], edges[1:], cal["noise_temperatures"]))
     return f"""{CALIBRATION_SECTION}
-Temperature T = {cal['temperature']:.3f}, fitted on {cal['n']:,} validation trajectories (`{cal['data']}`,
-{cal['mixture']}, seed {cal['seed']}). Expected calibration error (10 bins): raw softmax {pct(cal['ece_raw'])},
-calibrated {pct(cal['ece_calibrated'])}. `resandi classify` reports calibrated probabilities.
+Temperatures fitted on {cal['n']:,} validation trajectories (`{cal['data']}`, {cal['mixture']}, seed
+{cal['seed']}): one per bin of the track's estimated noise (increment-std units) {bins}; T = {cal['temperature']:.3f}
+where the noise cannot be estimated. Expected calibration error (10 bins) on this set: raw softmax
+{pct(cal['ece_raw'])}, one temperature for all {pct(cal['ece_single_temperature'])}, by estimated noise
+{pct(cal['ece_calibrated'])}. `resandi classify` reports calibrated probabilities.
 
 A track is flagged `uncertain` when its calibrated confidence is below {trust['min_confidence']:g} or it
 has fewer than {trust['min_points']} points (shorter tracks reach less than {pct(trust['min_accuracy'])}

@@ -24,10 +24,12 @@ from ..model.calibration import (
     model_temperature,
     plot_reliability,
     reliability_table,
+    track_temperatures,
 )
 from ..model.inference import iter_predict
 from ..model.spec import CLASS_NAMES
 from ..progress import Progress
+from ..trust import estimate_noise
 from .card import TEST_SECTION, append_test_metrics
 from .synth import SyntheticDataset
 
@@ -53,7 +55,8 @@ class Evaluation:
     logits : ndarray, shape (N, 8), optional
         Raw network outputs (for the calibration error before scaling).
     temperature : float
-        The model's calibration temperature (1 = none).
+        The model's single calibration temperature (1 = none); the probabilities
+        use each trajectory's own, chosen by its estimated noise.
     """
 
     labels: np.ndarray
@@ -138,10 +141,12 @@ def iter_evaluate(
     indices = np.arange(len(data))
     logits, _ = yield from iter_predict(model, data.inputs, indices, device=device, batch_size=batch_size)
     temperature = model_temperature(model.config)
+    # each trajectory's temperature from its estimated noise, as resandi classify chooses it
+    sigma_steps = np.array([estimate_noise(data.trajectory(int(i)))[1] for i in indices])
     return Evaluation(
         labels=data.labels,
         predictions=logits.argmax(axis=1),
-        probabilities=calibrated_probabilities(logits, temperature),
+        probabilities=calibrated_probabilities(logits, track_temperatures(model.config, sigma_steps)),
         lengths=data.lengths,
         alphas=data.alphas.astype(np.float64),
         logits=logits,
@@ -200,8 +205,7 @@ def write_evaluation(evaluation: Evaluation, out_dir: str | os.PathLike, title: 
 
 def write_reliability(evaluation: Evaluation, out: Path, title: str) -> list[Path]:
     """``reliability.csv`` and ``reliability.png``: accuracy against confidence, raw and calibrated."""
-    tables = {"calibrated (T = %.2f)" % evaluation.temperature: reliability_table(evaluation.probabilities,
-                                                                                    evaluation.labels)}
+    tables = {"calibrated": reliability_table(evaluation.probabilities, evaluation.labels)}
     if evaluation.logits is not None and evaluation.temperature != 1.0:
         tables = {"raw softmax": reliability_table(calibrated_probabilities(evaluation.logits), evaluation.labels),
                   **tables}
@@ -232,7 +236,7 @@ Measured with `{command}` on {evaluation.n:,} trajectories ({data_label}).
 
 **Accuracy {100 * evaluation.accuracy:.2f}%** (paper, full-scale training: 90.36%); AnDi family
 (5 classes) {100 * evaluation.family_accuracy:.2f}%. Expected calibration error (10 bins): raw softmax
-{100 * errors["ece_raw"]:.2f}%, calibrated (T = {errors["temperature"]:.3f}) {100 * errors["ece_calibrated"]:.2f}%.
+{100 * errors["ece_raw"]:.2f}%, calibrated (temperature by estimated noise) {100 * errors["ece_calibrated"]:.2f}%.
 
 Confusion matrix, % of each true class (rows) predicted as (columns):
 
