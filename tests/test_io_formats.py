@@ -150,3 +150,21 @@ def test_io_does_not_import_qt_or_heavy_modules():
     )
     out = subprocess.run([sys.executable, "-c", code, str(DATA / "trackpy_linked.csv")], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_a_named_pipe_is_refused_by_name_without_blocking(tmp_path):
+    import os
+
+    from resandi_core.errors import ResandiError
+    from resandi_core.io import read_tracks
+    from resandi_core.io.stacks import StackReader
+
+    fifo = tmp_path / "tracks.csv"
+    os.mkfifo(fifo)  # opening it for reading would wait forever for a writer
+    with pytest.raises(ResandiError, match="not a regular file") as error:
+        read_tracks(fifo)
+    assert str(fifo) in str(error.value)
+    movie = tmp_path / "movie.tif"
+    os.mkfifo(movie)
+    with pytest.raises(ResandiError, match="not a regular file"):
+        StackReader(movie)

@@ -231,3 +231,14 @@ def test_a_repeated_column_name_is_a_note(tmp_path):
     tracks = read_tracks(path)
     assert any("names column(s) x more than once" in note for note in tracks.notes)
     assert tracks.table["x"].max() == pytest.approx(5.5)  # the first x
+
+
+@pytest.mark.parametrize("where", ["first", "later"])
+def test_a_row_of_half_a_million_cells_is_refused_at_once(tmp_path, where):
+    rows = [f"1,{i},{i * 0.1},{i * 0.2}" for i in range(20)]
+    rows.insert(0 if where == "first" else 5, ",".join(["1"] * 500_000))
+    path = tmp_path / "long_line.csv"
+    path.write_text("particle,frame,x,y\n" + "\n".join(rows) + "\n")
+    # pandas alone would make the first row's extra cells an index: minutes and gigabytes
+    with pytest.raises(TrackFormatError, match=r"line (2|7) has (at least )?[0-9,]{6,} cells but the header has 4"):
+        read_tracks(path)

@@ -86,6 +86,9 @@ def read_tracks(
         raise TrackFormatError("file not found", where=str(path), hint="check the path")
     if path.is_dir():
         raise TrackFormatError("this is a folder, not a file", where=str(path), hint="choose a tracks file inside it")
+    if not path.is_file():  # a named pipe or a device would block or never end
+        raise TrackFormatError("not a regular file (a pipe, socket or device)", where=str(path),
+                               hint="save the tracks to a file and give that file")
     options = ReadOptions(
         columns=dict(columns) if columns else None,
         pixel_size_um=pixel_size_um,

@@ -186,8 +186,10 @@ class StackReader:
         self.path = Path(path)
         self.spec = StackSpec(str(path), channel, z, frames)
         where = str(self.path)
-        if not self.path.is_file():
+        if not self.path.exists():
             raise StackError("file not found", where=where, hint="check the path")
+        if not self.path.is_file():  # a folder, a named pipe or a device
+            raise StackError("not a regular file", where=where, hint="give a TIFF movie file")
         try:
             self._tif = tifffile.TiffFile(self.path)
         except (tifffile.TiffFileError, ValueError, OSError) as exc:

@@ -106,6 +106,7 @@ def _read_text(path: Path, source: str, report: Report) -> tuple[pd.DataFrame, n
     if first >= len(lines):
         raise TrackFormatError("the file holds only comments, no table", where=source, hint="export the tracks again")
     delimiter = sniff_delimiter(lines[first], lines[first + 1 :], source)
+    check_first_row(lines, first, delimiter, source)
     try:
         table = pd.read_csv(
             path,
@@ -143,6 +144,37 @@ def _read_text(path: Path, source: str, report: Report) -> tuple[pd.DataFrame, n
     if delimiter not in (",", r"\s+") and _has_decimal_commas(table):
         report.note("numbers with decimal commas were read (0,5 = 0.5).")
     return table, lines_of_rows
+
+
+#: Longest first data row read, in characters; a track table's rows are far shorter.
+MAX_FIRST_ROW_CHARS = SNIFF_BYTES // 2
+
+
+def check_first_row(lines: list[str], first: int, delimiter: str, source: str) -> None:
+    """Refuse a first data row with values beyond the header's columns, or an absurdly long one.
+
+    pandas makes the extra leading cells of a first row longer than the header an
+    index; with 500,000 cells that takes minutes and gigabytes. Later rows that
+    are too long fail fast in the parser itself, so only the first is checked here.
+    """
+    rows = [(i, line) for i, line in enumerate(lines[first + 1 :], start=first + 2) if line.strip()]
+    if not rows:
+        return
+    line_number, row = rows[0]
+
+    def cells(text: str) -> list[str]:
+        return text.split() if delimiter == r"\s+" else text.split(delimiter)
+
+    n_header, row_cells = len(cells(lines[first])), cells(row)
+    long_row = len(row) >= MAX_FIRST_ROW_CHARS
+    extra_values = len(row_cells) > n_header and any(c.strip() for c in row_cells[n_header:])
+    if long_row or extra_values:
+        count = f"at least {len(row_cells):,}" if long_row else f"{len(row_cells):,}"
+        raise TrackFormatError(
+            f"line {line_number} has {count} cells but the header has {n_header}",
+            where=source,
+            hint="check the delimiter, or give every column a name in the header",
+        )
 
 
 def _undo_implicit_index(table: pd.DataFrame, first: int, source: str, report: Report) -> pd.DataFrame:
