@@ -106,3 +106,33 @@ def test_broken_andi_files(tmp_path, text, pattern):
 def test_andi_reference_file_is_refused():
     with pytest.raises(TrackFormatError, match="reference \\(labels\\) file"):
         read_tracks(DATA / "andi_ref1.txt")
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz"])
+def test_arrays_over_the_points_limit_are_refused_before_loading(tmp_path, monkeypatch, suffix):
+    from resandi_core.errors import TrackFormatError
+    from resandi_core.io import read_tracks
+
+    monkeypatch.setenv("RESANDI_MAX_POINTS", "1000")
+    path = tmp_path / f"big{suffix}"
+    array = np.zeros((10, 200, 2))  # 2,000 points
+    np.save(path, array) if suffix == ".npy" else np.savez_compressed(path, tracks=array)
+    with pytest.raises(TrackFormatError, match="2,000 points, more than the limit of 1,000") as error:
+        read_tracks(path)
+    assert "RESANDI_MAX_POINTS" in str(error.value)
+
+
+def test_a_damaged_npz_member_is_a_clear_error(tmp_path):
+    from resandi_core.errors import TrackFormatError
+    from resandi_core.io import read_tracks
+
+    path = tmp_path / "damaged.npz"
+    rng = np.random.default_rng(0)
+    np.savez_compressed(path, tracks=np.cumsum(rng.normal(size=(5, 100, 2)), axis=1))
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(64)  # zeros over the compressed stream
+    path.write_bytes(bytes(data))
+    with pytest.raises(TrackFormatError) as error:
+        read_tracks(path)
+    assert str(path) in str(error.value)

@@ -18,6 +18,8 @@ Units
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -25,22 +27,50 @@ import pandas as pd
 
 from ..errors import TrackFormatError
 from ..tracks import Tracks
-from .assemble import ReadOptions, Report, finish_tracks
+from .assemble import MAX_POINTS_ENV, ReadOptions, Report, finish_tracks, max_points
 
 FORMAT_NAME = "numpy"
 PREFERRED_NAMES = ("tracks", "trajectories", "trajs")
 
 
+def _check_size(shape: tuple[int, ...], source: str, name: str = "") -> None:
+    """Refuse an array whose points (all axes but the coordinate one) exceed the limit, before loading it."""
+    points = int(np.prod(shape, dtype=np.float64) // 2) if shape else 0
+    limit = max_points()
+    if points > limit:
+        raise TrackFormatError(
+            f"array {name + ' ' if name else ''}of shape {tuple(shape)} holds {points:,} points, more than the "
+            f"limit of {limit:,} per file",
+            where=source,
+            hint=f"split the tracks into several files, or raise the limit with {MAX_POINTS_ENV}=N",
+        )
+
+
+def _npz_member_shape(archive: np.lib.npyio.NpzFile, name: str) -> tuple[int, ...]:
+    """Shape from a member's .npy header, read without decompressing the data."""
+    with archive.zip.open(f"{name}.npy") as member:
+        version = np.lib.format.read_magic(member)
+        shape, _, _ = np.lib.format._read_array_header(member, version)  # noqa: SLF001 - the public readers need 1.0/2.0
+    return tuple(shape)
+
+
 def _load(path: Path, source: str, report: Report) -> np.ndarray:
+    damaged = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error)
     try:
+        if path.suffix.lower() != ".npz" and not zipfile.is_zipfile(path):
+            header = np.load(path, mmap_mode="r", allow_pickle=False)  # shape only; nothing read yet
+            _check_size(header.shape, source)
+            del header
         loaded = np.load(path, allow_pickle=False)
+    except TrackFormatError:
+        raise
     except ValueError as exc:
         raise TrackFormatError(
             f"not a numeric NumPy array ({exc})",
             where=source,
             hint="save a float array of shape (tracks, frames, 2) with np.save",
         ) from None
-    except (OSError, EOFError) as exc:
+    except damaged as exc:
         raise TrackFormatError(f"not a readable NumPy file ({exc})", where=source, hint="save the array again") from None
     if not isinstance(loaded, np.ndarray):
         with loaded:
@@ -51,10 +81,14 @@ def _load(path: Path, source: str, report: Report) -> np.ndarray:
             if len(names) > 1:
                 report.note(f"read array {name!r} of {len(names)} ({', '.join(names)}).")
             try:
+                _check_size(_npz_member_shape(loaded, name), source, repr(name))
                 return loaded[name]
-            except ValueError as exc:
+            except TrackFormatError:
+                raise
+            except damaged as exc:
                 raise TrackFormatError(
-                    f"array {name!r} is not numeric ({exc})", where=source, hint="save a float array"
+                    f"array {name!r} is damaged or not a numeric NumPy array ({type(exc).__name__}: {exc})",
+                    where=source, hint="save the tracks again with np.savez",
                 ) from None
     return loaded
 

@@ -174,6 +174,22 @@ def whole_frames(frames: np.ndarray, column: str, source: str, locate: Callable[
     return frames.astype(np.int64)
 
 
+#: Environment variable that changes the largest number of points (detections) read from one file.
+MAX_POINTS_ENV = "RESANDI_MAX_POINTS"
+#: Default of that limit: 20 million detections (about 0.5 GB as a table); far above a real experiment.
+DEFAULT_MAX_POINTS = 20_000_000
+
+
+def max_points() -> int:
+    """The largest number of points one file may hold (``RESANDI_MAX_POINTS``, default 20,000,000)."""
+    import os
+
+    try:
+        return max(1, int(os.environ.get(MAX_POINTS_ENV, DEFAULT_MAX_POINTS)))
+    except ValueError:
+        return DEFAULT_MAX_POINTS
+
+
 #: Largest whole number an int64 track id holds exactly.
 INT64_MAX = np.iinfo(np.int64).max
 
@@ -350,6 +366,11 @@ def finish_tracks(
     locate = locate or (lambda row: f"row {row + 1}")
     if table.empty:
         raise TrackFormatError("the file has no detections", where=source, hint="export the tracks again")
+    if len(table) > max_points():
+        raise TrackFormatError(
+            f"{len(table):,} detections, more than the limit of {max_points():,} per file",
+            where=source, hint=f"split the file, or raise the limit with {MAX_POINTS_ENV}=N",
+        )
     missing_id = table["track_id"].isna().to_numpy()
     if missing_id.any():
         row = int(np.flatnonzero(missing_id)[0])
