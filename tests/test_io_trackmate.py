@@ -201,3 +201,29 @@ def test_prepared_segments_classify_without_duplicate_frames():
     }
     assert statuses == {0: "ok", 3: "too_short", 4: "too_short", 5: "too_short"}
     assert np.isfinite(table[["x", "y"]].to_numpy()).all()
+
+
+def test_session_with_a_wordy_pixel_width_is_read_with_a_note(tmp_path):
+    from resandi_core.io import read_tracks
+
+    text = (DATA / "trackmate_session_micron.xml").read_text()
+    path = tmp_path / "wide.xml"
+    path.write_text(text.replace('pixelwidth="0.1625"', 'pixelwidth="wide"'))
+    tracks = read_tracks(path)
+    assert tracks.pixel_size_um is None
+    assert any("pixelwidth 'wide' is not a positive number" in note for note in tracks.notes)
+
+
+@pytest.mark.parametrize("bad_id", ["NaN", "1e999", "2.5"])
+def test_spot_ids_that_are_not_whole_numbers_are_an_error(tmp_path, bad_id):
+    import re
+
+    from resandi_core.errors import TrackFormatError
+    from resandi_core.io import read_tracks
+
+    text = (DATA / "trackmate_session_micron.xml").read_text()
+    first_id = re.search(r'<Spot ID="(\d+)"', text).group(1)
+    path = tmp_path / "bad_id.xml"
+    path.write_text(text.replace(f'<Spot ID="{first_id}"', f'<Spot ID="{bad_id}"', 1))
+    with pytest.raises(TrackFormatError, match="not a whole number"):
+        read_tracks(path)

@@ -63,6 +63,32 @@ def _number(element: ET.Element, name: str, source: str, what: str, *, required:
         ) from None
 
 
+def _whole(element: ET.Element, name: str, source: str, what: str) -> int:
+    """An id attribute as an int; NaN, infinite or fractional ids are an error naming the element."""
+    value = _number(element, name, source, what)
+    if not np.isfinite(value) or value != np.round(value) or abs(value) >= 2.0**63:
+        raise TrackFormatError(
+            f"{what} has {name} {element.get(name)!r}, not a whole number", where=source,
+            hint="save the TrackMate session again",
+        )
+    return int(value)
+
+
+def _calibration(image: dict, name: str, report: Report) -> float | None:
+    """A positive number from the session's ImageData (``pixelwidth``, ``timeinterval``), else None with a note."""
+    value = image.get(name)
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not np.isfinite(number) or number <= 0:
+        report.note(f"the session's {name} {value!r} is not a positive number; it was ignored.")
+        return None
+    return number
+
+
 def _parse_error(exc: ET.ParseError, source: str) -> TrackFormatError:
     line, column = exc.position
     return TrackFormatError(
@@ -126,13 +152,13 @@ def _read_session(events, source: str, options: ReadOptions) -> Tracks:
             if tag == "Model":
                 spatial, time = element.get("spatialunits"), element.get("timeunits")
             elif tag == "Track":
-                current_track = int(_number(element, "TRACK_ID", source, f"track {element.get('name', '?')}"))
+                current_track = _whole(element, "TRACK_ID", source, f"track {element.get('name', '?')}")
             elif tag == "FilteredTracks":
                 has_filtered = True
             continue
         if tag == "Spot":
             what = f"spot {element.get('ID', '?')}"
-            spot_ids.append(int(_number(element, "ID", source, what)))
+            spot_ids.append(_whole(element, "ID", source, what))
             spot_values.append(
                 (
                     _number(element, "FRAME", source, what),
@@ -149,15 +175,15 @@ def _read_session(events, source: str, options: ReadOptions) -> Tracks:
             edges.append(
                 (
                     current_track,
-                    int(_number(element, "SPOT_SOURCE_ID", source, what)),
-                    int(_number(element, "SPOT_TARGET_ID", source, what)),
+                    _whole(element, "SPOT_SOURCE_ID", source, what),
+                    _whole(element, "SPOT_TARGET_ID", source, what),
                 )
             )
             element.clear()
         elif tag in ("Track", "SpotsInFrame", "AllSpots", "AllTracks", "Log", "FeatureDeclarations"):
             element.clear()
         elif tag == "TrackID":
-            filtered.append(int(_number(element, "TRACK_ID", source, "a filtered track")))
+            filtered.append(_whole(element, "TRACK_ID", source, "a filtered track"))
         elif tag == "ImageData":
             image = dict(element.attrib)
     if not spot_ids:
@@ -207,10 +233,11 @@ def _read_session(events, source: str, options: ReadOptions) -> Tracks:
     else:
         table = table.drop(columns="t")
     pixel_size = frame_interval = None
-    if position_unit == "µm" and image.get("pixelwidth"):
-        pixel_size = float(image["pixelwidth"]) * factor
-    if seconds is not None and image.get("timeinterval"):
-        frame_interval = float(image["timeinterval"]) * seconds
+    width, interval = _calibration(image, "pixelwidth", report), _calibration(image, "timeinterval", report)
+    if position_unit == "µm" and width is not None:
+        pixel_size = width * factor
+    if seconds is not None and interval is not None:
+        frame_interval = interval * seconds
     tracks = finish_tracks(
         table,
         source,
@@ -350,7 +377,8 @@ def _read_simple(root: ET.Element, events, source: str, options: ReadOptions) ->
     if factor != 1.0:
         report.note(f"positions were converted from {root.get('spaceUnits')} to µm.")
         report.change("positions converted to µm", len(table))
-    frame_interval = float(interval) * seconds if interval and seconds is not None else None
+    interval_value = _calibration({"frameInterval": interval}, "frameInterval", report)
+    frame_interval = interval_value * seconds if interval_value is not None and seconds is not None else None
     tracks = finish_tracks(
         table,
         source,
