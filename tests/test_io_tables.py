@@ -242,3 +242,26 @@ def test_a_row_of_half_a_million_cells_is_refused_at_once(tmp_path, where):
     # pandas alone would make the first row's extra cells an index: minutes and gigabytes
     with pytest.raises(TrackFormatError, match=r"line (2|7) has (at least )?[0-9,]{6,} cells but the header has 4"):
         read_tracks(path)
+
+
+def test_a_workbook_with_a_damaged_sheet_is_a_clear_error(tmp_path):
+    import zipfile
+
+    import openpyxl
+
+    good = tmp_path / "good.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["particle", "frame", "x", "y"])
+    for frame in range(12):
+        book.active.append([1, frame, frame * 0.1, frame * 0.2])
+    book.save(good)
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.endswith("sheet1.xml"):
+                data = data[: len(data) // 2]  # the sheet's XML cut in the middle of a row
+            target.writestr(item, data)
+    with pytest.raises(TrackFormatError, match="damaged") as error:
+        read_tracks(damaged)
+    assert str(damaged) in str(error.value)

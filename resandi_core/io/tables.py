@@ -252,7 +252,16 @@ def _read_excel(path: Path, source: str, options: ReadOptions, report: Report) -
                 raise TrackFormatError(
                     f"no sheet named {sheet!r}; the sheets are {', '.join(names)}", where=source, hint="give one of those names"
                 )
-            rows = list(workbook[sheet].iter_rows(values_only=True))
+            try:  # the rows are parsed only now: a damaged sheet fails here, not at load_workbook
+                rows = list(workbook[sheet].iter_rows(values_only=True))
+            except TrackFormatError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - openpyxl/lxml/zipfile raise many types for damaged sheets
+                raise TrackFormatError(
+                    f"sheet {sheet!r} is damaged ({type(exc).__name__}: {exc})",
+                    where=source,
+                    hint="open it in Excel and save it again as .xlsx, or export CSV",
+                ) from None
         finally:
             workbook.close()
     if len(names) > 1:
