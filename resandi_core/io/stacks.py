@@ -201,7 +201,19 @@ class StackReader:
         self._lock = threading.Lock()
         self._handle = None
         try:
+            if not self._tif.series or not len(self._tif.series[0].pages):
+                raise StackError("the TIFF file holds no images", where=where, hint="export the movie again")
             self._setup(channel, z, frames)
+        except StackError:
+            self._tif.close()
+            raise
+        except Exception as exc:  # noqa: BLE001 - damaged tags or layouts raise many types in tifffile
+            self._tif.close()
+            raise StackError(
+                f"the movie's layout cannot be read ({type(exc).__name__}: {exc})",
+                where=where,
+                hint="the file is damaged; export it again (Fiji: File > Save As > Tiff)",
+            ) from None
         except BaseException:
             self._tif.close()
             raise
@@ -302,8 +314,14 @@ class StackReader:
         self._offset = series.dataoffset
         self.contiguous = self._offset is not None
         height, width = (page_shape[i] for i, a in enumerate(page_axes) if a in "YX")
-        if self._sample_axis is not None and self._sample is None and n_samples > 1:
-            self.dtype = np.dtype(np.float32)
+        if np.dtype(series.dtype).kind not in "biuf":
+            raise StackError(
+                f"the images hold {np.dtype(series.dtype)} values, not intensities",
+                where=where,
+                hint="convert the movie to 8-, 16- or 32-bit grey values (Fiji: Image > Type)",
+            )
+        if (self._sample_axis is not None and self._sample is None and n_samples > 1) or series.dtype == np.float16:
+            self.dtype = np.dtype(np.float32)  # float16: trackpy's filters need float32 or wider
         else:
             self.dtype = np.dtype(series.dtype).newbyteorder("=")
         self.shape = (len(self.frame_numbers), height, width)
@@ -362,7 +380,14 @@ class StackReader:
             return plane
         with self._lock:
             # One thread: parallel work comes from processes, one frame each.
-            return self._series.pages[page].asarray(maxworkers=1)
+            try:
+                return self._series.pages[page].asarray(maxworkers=1)
+            except Exception as exc:  # noqa: BLE001 - tifffile/zlib/imagecodecs raise many types for damaged data
+                raise StackError(
+                    f"the data of page {page} cannot be decoded ({type(exc).__name__}: {exc})",
+                    where=str(self.path),
+                    hint="the file is damaged or truncated; copy or export it again",
+                ) from None
 
     def read(self, frame: int) -> np.ndarray:
         """One frame, shape ``(height, width)``, native byte order.
@@ -390,6 +415,8 @@ class StackReader:
                     plane = colours[..., 0]
         if not plane.dtype.isnative:
             plane = plane.astype(plane.dtype.newbyteorder("="))
+        if plane.dtype == np.float16:
+            plane = plane.astype(np.float32)
         return plane
 
     def __iter__(self) -> Iterator[np.ndarray]:
