@@ -120,7 +120,7 @@ def iter_read_files(paths: Sequence[Path]) -> Generator[Progress, None, list[Fil
 
     Yields ``Progress(i, n, "read")`` before each file.
     """
-    from .io import read_tracks
+    from .io.isolated import read_tracks_isolated
     from .io.stacks import StackReader
 
     outcomes = []
@@ -134,7 +134,7 @@ def iter_read_files(paths: Sequence[Path]) -> Generator[Progress, None, list[Fil
                     log.info("opened movie %s", reader.describe())
                 outcomes.append(FileOutcome(path))
             else:
-                outcomes.append(FileOutcome(path, tracks=read_tracks(path)))
+                outcomes.append(FileOutcome(path, tracks=read_tracks_isolated(path)))
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
             outcomes.append(failed_outcome(path, exc))
     yield Progress(len(paths), len(paths), "read")
@@ -195,7 +195,7 @@ def iter_classify_files(
     Progress stages read ``"<file name> (i/n): locate"`` (link, filter, drift) or ``"… classify"``.
     """
     from .classify import iter_classify
-    from .io import read_tracks
+    from .io.isolated import read_tracks_isolated
 
     outcomes = []
     for i, request in enumerate(requests):
@@ -206,7 +206,8 @@ def iter_classify_files(
                 link_result = yield from _link_request(request, label)
                 tracks = link_result.tracks
             elif tracks is None:
-                tracks = read_tracks(request.path, **request.read_options)
+                # in a child process: a file that crashes, hangs or floods a reader costs only itself
+                tracks = read_tracks_isolated(request.path, **request.read_options)
             result = yield from relabel(iter_classify(tracks, model, **classify_options), f"{label}:")
             outcome = FileOutcome(request.path, tracks=tracks, link_result=link_result, result=result)
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
