@@ -20,6 +20,20 @@ def good_csv(tmp_path):
     return path
 
 
+@pytest.fixture
+def forked(monkeypatch):
+    """Fork the reader child from this process, so that it sees the monkeypatched reader.
+
+    (With other threads alive, e.g. after GUI tests, the module would use a fork
+    server, whose children do not share this process's patches.)
+    """
+    import multiprocessing
+
+    import resandi_core.io.isolated as isolated
+
+    monkeypatch.setattr(isolated, "_context", lambda: multiprocessing.get_context("fork"))
+
+
 def misbehaving_reader(real):
     """read_tracks that crashes, hangs or floods memory for files named so (the child is forked: it sees this)."""
 
@@ -49,7 +63,7 @@ def test_reader_errors_keep_their_message(tmp_path):
     assert str(error.value).startswith(str(bad))
 
 
-def test_crash_hang_and_memory_flood_become_errors_naming_the_file(tmp_path, good_csv, monkeypatch):
+def test_crash_hang_and_memory_flood_become_errors_naming_the_file(tmp_path, good_csv, monkeypatch, forked):
     monkeypatch.setattr(io_package, "read_tracks", misbehaving_reader(io_package.read_tracks))
     for name, pattern, budget in [("segfault.csv", "crashed the reader \\(signal SIGSEGV\\)", {}),
                                   ("hang.csv", "longer than 1 s", {"timeout_s": 1}),
@@ -62,7 +76,7 @@ def test_crash_hang_and_memory_flood_become_errors_naming_the_file(tmp_path, goo
         assert str(path) in str(error.value) and time.perf_counter() - started < 30
 
 
-def test_a_crashing_file_in_a_batch_costs_only_itself(tmp_path, good_csv, untrained_model, monkeypatch):
+def test_a_crashing_file_in_a_batch_costs_only_itself(tmp_path, good_csv, untrained_model, monkeypatch, forked):
     from resandi_core.batch import FileRequest, iter_classify_files
     from resandi_core.progress import run_job
 
