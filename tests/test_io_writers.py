@@ -110,3 +110,22 @@ def test_writing_over_a_folder_fails_cleanly(tmp_path):
     (tmp_path / "tracks.csv").mkdir()
     with pytest.raises(OutputError, match="cannot write the tracks"):
         write_tracks_trackpy_csv(sample_tracks(), tmp_path / "tracks.csv")
+
+
+def test_results_of_a_file_whose_name_is_not_utf8_are_written(tmp_path, untrained_model):
+    import os
+
+    import pandas as pd
+    from factories import mixed_tracks_table
+
+    from resandi_core.batch import FileRequest, iter_classify_files, write_results
+    from resandi_core.progress import run_job
+
+    name = os.fsdecode(b"cell_\xe9t\xe9.csv")  # Latin-1 bytes in a name: not valid UTF-8
+    path = tmp_path / name
+    mixed_tracks_table(n_tracks=3, seed=2, n_too_short=0, n_with_gaps=0, max_length=40).to_csv(path, index=False)
+    (outcome,) = run_job(iter_classify_files([FileRequest(path)], untrained_model, device="cpu"))
+    assert outcome.failure is None
+    write_results([outcome.result], tmp_path / "out")
+    results = pd.read_csv(tmp_path / "out" / "results.csv", encoding="utf-8")
+    assert results["file"].iloc[0].endswith("cell_\\xe9t\\xe9.csv") and len(results) == 3

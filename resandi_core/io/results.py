@@ -27,6 +27,23 @@ WINDOWS_FILE = "windows.csv"
 FLOAT_FORMAT = "%.7g"
 
 
+def printable_name(name: object) -> object:
+    """A file name as valid UTF-8 text: bytes that were not UTF-8 (kept by Python as surrogates) become ``\\xNN``.
+
+    The name stays recognisable and the CSV stays readable by every tool; anything
+    that is not a string is returned unchanged.
+    """
+    if not isinstance(name, str):
+        return name
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _printable_files(table: pd.DataFrame) -> pd.DataFrame:
+    if "file" not in table.columns or table.empty:
+        return table
+    return table.assign(file=table["file"].map(printable_name))
+
+
 def write_classification(
     tracks: pd.DataFrame, gradcam: pd.DataFrame, windows: pd.DataFrame, out_dir: str | os.PathLike
 ) -> list[Path]:
@@ -46,7 +63,7 @@ def write_classification(
     try:
         with atomic_writes(finals) as temps:
             for table, tmp in zip((tracks, gradcam, windows), temps):
-                table.to_csv(tmp, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+                _printable_files(table).to_csv(tmp, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     except OSError as exc:
         raise OutputError(
             f"cannot write the results ({exc.strerror or exc}); existing files were left as they were",
