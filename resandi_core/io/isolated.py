@@ -65,6 +65,9 @@ def _limit_memory(extra_bytes: int) -> None:
 
 def _child(connection, path: str, options: dict[str, Any], memory_bytes: int) -> None:
     """Body of the child: read, send ``("ok", tracks)``, ``("error", message)`` or ``("crash", traceback)``."""
+    import faulthandler
+
+    faulthandler.disable()  # a crash here is reported by the parent, once, as the file's error
     _limit_memory(memory_bytes)
     try:
         from . import read_tracks

@@ -192,7 +192,7 @@ class StackReader:
             raise StackError("not a regular file", where=where, hint="give a TIFF movie file")
         try:
             self._tif = tifffile.TiffFile(self.path)
-        except (tifffile.TiffFileError, ValueError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - damaged headers raise TiffFileError, struct.error, ...
             raise StackError(
                 f"not a readable TIFF file ({exc})",
                 where=where,
