@@ -159,7 +159,11 @@ def test_targeted_augmentation_adds_rotated_copies(trained, data_dirs):
     out = data_dirs / "targeted"
     config = TrainConfig(max_epochs=1, steps_per_epoch=1, batch_size=8, precision="fp32",
                          augment="targeted", augment_model=str(trained), augment_pool=10, augment_fraction=0.6)
-    run_job(iter_train(data_dirs / "train", out, config))
+    job = iter_train(data_dirs / "train", out, config)
+    for event in job:  # the chosen copies are on disk before the first step (a kill must not lose them)
+        if getattr(event, "event", None) == "step":
+            early = torch.load(out / "checkpoint.pt", weights_only=False)
+            assert early["global_step"] == 0 and np.isfinite(early["items"]["rotations"]).sum() == 8 * 6
     checkpoint = torch.load(out / "checkpoint.pt", weights_only=False)
     rotations = checkpoint["items"]["rotations"]
     assert np.isfinite(rotations).sum() == 8 * 6  # 60% of a pool of 10 per class

@@ -359,6 +359,10 @@ def iter_train(
 
     total_steps = config.max_epochs * steps_per_epoch
     started = time.perf_counter()
+    if checkpoint is None and config.augment != "none":
+        # Choosing the copies runs Grad-CAM over the pool (many minutes on a CPU):
+        # keep the choice at once, so that an interrupted run never scores again.
+        _save_checkpoint(checkpoint_path, snapshot())
     rate_window: list[tuple[float, int]] = [(started, global_step)]
     finished = False
     try:
