@@ -338,3 +338,34 @@ def test_bad_parameters_and_empty_results(spots):
     with pytest.raises(StackError, match="START:STOP"):
         parse_frames("5-10")
     assert parse_frames("5:") == (5, None) and parse_frames(":-2") == (None, -2) and parse_frames(None) is None
+
+
+def _segfault(task):
+    """A locate task that crashes its worker, as a damaged frame can crash a decoder."""
+    import faulthandler
+    import os
+    import signal
+
+    faulthandler.disable()
+    os.kill(os.getpid(), signal.SIGSEGV)
+
+
+def test_a_crashing_locate_worker_is_an_error_not_a_hang(tmp_path, monkeypatch):
+    import multiprocessing
+    import time
+
+    import tifffile
+
+    import resandi_core.linking.locate as locate
+    from resandi_core.errors import LinkingError
+    from resandi_core.linking import LinkingParams, link_stack
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "movie.tif"
+    tifffile.imwrite(path, (rng.random((8, 32, 32)) * 100).astype(np.uint8))
+    monkeypatch.setattr(locate, "_pool_context", lambda: multiprocessing.get_context("fork"))
+    monkeypatch.setattr(locate, "_locate_chunk", _segfault)
+    started = time.perf_counter()
+    with pytest.raises(LinkingError, match="worker process locating particles crashed") as error:
+        link_stack(path, LinkingParams(diameter=5), processes=2)
+    assert str(path) in str(error.value) and time.perf_counter() - started < 60

@@ -151,6 +151,27 @@ def _chunks(frame_numbers: range, processes: int, most: int = 8) -> list[list[in
     return chunks
 
 
+def _next_or_crash(results, workers: list, spec: StackSpec) -> list[pd.DataFrame]:
+    """The next chunk's features; an error if a worker died meanwhile.
+
+    ``multiprocessing.Pool`` replaces a worker that crashes (a damaged frame can
+    segfault a decoder) and its task is lost: waiting on it would never end.
+    """
+    while True:
+        try:
+            return results.next(timeout=1.0)
+        except multiprocessing.TimeoutError:
+            dead = [w for w in workers if not w.is_alive()]
+            if dead:
+                code = dead[0].exitcode
+                how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+                raise LinkingError(
+                    f"a worker process locating particles crashed ({how}); the movie's data may be damaged",
+                    where=spec.path,
+                    hint="check the movie in Fiji, or link with --processes 1 to find the frame",
+                ) from None
+
+
 def iter_located(
     spec: StackSpec, reader: StackReader, locate_kwargs: dict, processes: int, seen: list[int]
 ) -> Iterator[pd.DataFrame]:
@@ -170,10 +191,12 @@ def iter_located(
                 yield features
         return
     pool = _pool_context().Pool(processes, initializer=_worker_init)
+    workers = list(pool._pool)  # noqa: SLF001 - the only way to see a worker die
     try:
         tasks = [(spec, chunk, locate_kwargs) for chunk in _chunks(reader.frame_numbers, processes)]
-        for located in pool.imap(_locate_chunk, tasks):
-            for features in located:
+        results = pool.imap(_locate_chunk, tasks)
+        for _ in tasks:
+            for features in _next_or_crash(results, workers, spec):
                 if keep(features):
                     yield features
     finally:
