@@ -59,7 +59,7 @@ def _npz_member_shape(archive: np.lib.npyio.NpzFile, name: str) -> tuple[int, ..
 def _load(path: Path, source: str, report: Report) -> np.ndarray:
     # what damaged headers and members raise (numpy parses the .npy header with tokenize)
     damaged = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error, tokenize.TokenError,
-               SyntaxError, struct.error, TypeError)
+               SyntaxError, struct.error, TypeError, NotImplementedError, RuntimeError)  # zipfile: odd flags, encryption
     try:
         if path.suffix.lower() != ".npz" and not zipfile.is_zipfile(path):
             header = np.load(path, mmap_mode="r", allow_pickle=False)  # shape only; nothing read yet
