@@ -185,7 +185,7 @@ def plot_reliability(tables: dict[str, pd.DataFrame], path, title: str) -> None:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(4.6, 4.4), dpi=120)
+    fig, ax = plt.subplots(figsize=(5.0, 4.8), dpi=120)
     ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--", label="perfectly calibrated")
     for label, table in tables.items():
         filled = table[table["n"] > 0]
@@ -194,7 +194,7 @@ def plot_reliability(tables: dict[str, pd.DataFrame], path, title: str) -> None:
     ax.set_ylabel("accuracy in bin")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, format="png")  # the path may be a temporary name without .png

@@ -193,7 +193,7 @@ def _write(folder: Path, entries: dict, raw: np.ndarray, calibrated: np.ndarray,
         by_length.to_csv(handle, index=False)
     cal = entries["calibration"]
     with atomic_writes([out / "reliability.png"]) as (tmp,):
-        plot_reliability(tables, tmp, f"{folder.name}, validation ({cal['mixture']})\nECE raw "
+        plot_reliability(tables, tmp, f"{folder.name}\nvalidation: {cal['mixture']}\nECE raw "
                                       f"{100 * cal['ece_raw']:.1f}%, calibrated {100 * cal['ece_calibrated']:.1f}%")
     config_path = folder / "config.json"
     config = json.loads(config_path.read_text(encoding="utf-8"))
