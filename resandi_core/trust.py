@@ -186,3 +186,27 @@ def trust_columns(tracks: pd.DataFrame, noise: dict[object, tuple[float, float, 
     tracks["noise_beyond_training"] = classified & np.isfinite(steps) & (rho_bound < trained_rho - margin) | (
         classified & np.isinf(steps))
     return tracks
+
+
+def describe_trust(config: dict[str, Any]) -> str:
+    """In plain words: how a model's confidences are calibrated and when an answer is flagged ``uncertain``.
+
+    For the app's Results view, ``resandi classify`` and reports, from the model's ``config.json``.
+    """
+    rule = TrustRule.of_model(config)
+    calibration, trust = config.get("calibration") or {}, config.get("trust") or {}
+    if calibration:
+        sure = (f"Confidences are calibrated (temperature by each track's estimated noise, fitted on "
+                f"{calibration.get('n', 0):,} validation tracks, {calibration.get('mixture', '')}).")
+    else:
+        sure = "Confidences are the network's raw softmax (this model was never calibrated)."
+    flag = (f"A track is 'uncertain' when its confidence is below {rule.min_confidence:g} or it has fewer than "
+            f"{rule.min_points} points")
+    if trust.get("accuracy_confident") is not None and trust.get("accuracy_uncertain") is not None:
+        flag += (f": on validation, flagged tracks were right {100 * trust['accuracy_uncertain']:.0f}% of the time, "
+                 f"the others {100 * trust['accuracy_confident']:.0f}%.")
+    else:
+        flag += " (default rule, not measured for this model)."
+    noise = ("It was trained without localisation noise: noisy tracks are its weak spot." if rule.trained_noise_max == 0
+             else f"It was trained with localisation noise up to {rule.trained_noise_max:g} step sizes.")
+    return f"{sure} {flag} {noise}"

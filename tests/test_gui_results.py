@@ -729,3 +729,4 @@ def test_uncertain_tracks_are_shown_as_such(panel, entry):
 
     panel.overview.set_mode("class")
     assert f"faded: uncertain ({int(rows['uncertain'].sum())})" in panel.overview.legend.text()
+    assert "'uncertain' when its confidence is below" in panel.info_label.toolTip()  # the rule in plain words

@@ -137,3 +137,18 @@ def test_temperature_by_estimated_noise_calibrates_clean_and_noisy_tracks_alike(
     # unknown noise, or a model without bins: the single temperature
     assert track_temperatures(config, np.array([np.nan]))[0] == config["calibration"]["temperature"]
     assert track_temperatures({"calibration": {"temperature": 1.5}}, np.array([0.3]))[0] == 1.5
+
+
+def test_the_trust_rule_in_plain_words():
+    from resandi_core.trust import describe_trust
+
+    plain = describe_trust({})
+    assert "raw softmax" in plain and "below 0.5" in plain and "fewer than 20 points" in plain
+    assert "not measured" in plain and "without localisation noise" in plain
+    config = {"calibration": {"n": 8000, "mixture": "noise uniform(0, 1), 25% clean", "temperature": 2.0},
+              "trust": {"min_confidence": 0.5, "min_points": 100, "accuracy_confident": 0.8,
+                        "accuracy_uncertain": 0.45},
+              "training": {"recipe": {"noise_augment": "uniform", "noise_sigma_max": 1.0}}}
+    words = describe_trust(config)
+    assert "calibrated" in words and "8,000 validation tracks" in words and "fewer than 100 points" in words
+    assert "right 45% of the time, the others 80%" in words and "up to 1 step sizes" in words

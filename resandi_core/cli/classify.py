@@ -74,6 +74,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     from ..devices import resolve_device
     from ..io.inputs import expand_inputs
     from ..model.registry import load_model
+    from ..trust import describe_trust
 
     class_index(args.target_class)  # a bad class name is one error, not one per file
     files = expand_inputs(args.paths)
@@ -84,6 +85,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     _, device_reason = resolve_device(args.device)
     if not args.quiet:
         print(f"model: {model.name} ({model.path})\ndevice: {device_reason}", file=sys.stderr)
+        print(describe_trust(model.config), file=sys.stderr)
 
     def report(outcome) -> None:
         if outcome.failure:

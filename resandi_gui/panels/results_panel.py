@@ -258,6 +258,10 @@ class ResultsPanel(QWidget):
     def _show_info(self, entry: SessionFile) -> None:
         result = self._data.result
         self.info_label.setText(f"{entry.name}: {len(result.tracks):,} tracks, model {result.model_name}")
+        if entry.model is not None:  # how far to trust the answers, in plain words
+            from resandi_core.trust import describe_trust
+
+            self.info_label.setToolTip(describe_trust(entry.model.config))
 
     def _forget_stale_results(self) -> None:
         """Drop the cached results of files re-classified or re-read since: their old result is garbage."""
