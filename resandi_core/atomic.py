@@ -5,12 +5,17 @@ is renamed over the destination only once complete (``os.replace`` is atomic on
 one file system), so an existing good file survives any failure. A run that is
 killed (``kill -9``, power loss) cannot remove its temporary files; their names
 carry the writer's process id, and the next write into that folder removes those
-whose process is gone (:func:`remove_stale_temporaries`).
+whose process is gone (:func:`remove_stale_temporaries`). Files that belong
+together (results.csv, gradcam.csv, windows.csv) change together even across a
+kill: before renaming, the writer records the complete temporaries in a journal
+(``.resandi-journal.<pid>.json``); a writer killed between two renames leaves the
+journal, and the next write into that folder finishes the renames (roll forward).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import tempfile
@@ -40,8 +45,28 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+#: Journal of a group of renames: ``.resandi-journal.<pid>.json``.
+_JOURNAL = re.compile(r"^\.resandi-journal\.(\d+)\.json$")
+
+
+def _finish_journals(folder: str | os.PathLike) -> None:
+    """Complete the renames of writers killed half-way through a group (their temporaries are complete)."""
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            found = _JOURNAL.match(entry.name)
+            if not found or _process_alive(int(found.group(1))):
+                continue
+            with contextlib.suppress(OSError, ValueError):
+                for tmp, final in json.loads(Path(entry.path).read_text(encoding="utf-8")):
+                    if os.path.exists(tmp):
+                        os.replace(tmp, final)
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+
+
 def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
-    """Delete the temporary files that killed writers left in ``folder``; returns what was removed."""
+    """Finish killed writers' groups of renames, then delete the temporary files they left; returns those."""
+    _finish_journals(folder)
     removed = []
     with contextlib.suppress(OSError):
         for entry in os.scandir(folder):
@@ -63,6 +88,7 @@ def atomic_writes(paths: Sequence[str | os.PathLike]) -> Iterator[list[Path]]:
     """
     finals = [Path(p) for p in paths]
     temps: list[Path] = []
+    journal: Path | None = None
     try:
         for folder in {final.parent for final in finals}:
             if folder.is_dir():
@@ -77,10 +103,15 @@ def atomic_writes(paths: Sequence[str | os.PathLike]) -> Iterator[list[Path]]:
         yield list(temps)
         for tmp, final in zip(temps, finals):
             os.chmod(tmp, final.stat().st_mode & 0o7777 if final.exists() else 0o666 & ~_UMASK)
+        if len(finals) > 1:  # a group: record it, so that a kill between renames is finished later
+            journal = finals[0].parent / f".resandi-journal.{os.getpid()}.json"
+            journal.write_text(json.dumps([[str(t), str(f)] for t, f in zip(temps, finals)]), encoding="utf-8")
         for tmp, final in zip(temps, finals):
             os.replace(tmp, final)
+        if journal is not None:
+            journal.unlink()
     except BaseException:
-        for tmp in temps:
+        for tmp in [*temps, *([journal] if journal is not None else [])]:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
         raise

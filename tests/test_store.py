@@ -154,3 +154,31 @@ def test_temporaries_of_a_killed_writer_are_removed_by_the_next_write(tmp_path):
     assert not stale.exists() and mine.exists() and other.exists()
     assert (tmp_path / "results.csv").read_text() == "good\n"
     assert remove_stale_temporaries(tmp_path) == []
+
+
+def test_a_group_killed_between_renames_is_finished_by_the_next_write(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from resandi_core.atomic import atomic_writes
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for name in ("results.csv", "gradcam.csv", "windows.csv"):
+        (folder / name).write_text("old\n")
+    dead_pid = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                                  capture_output=True, text=True).stdout)
+    # What a writer killed after renaming results.csv leaves: two complete temporaries and its journal.
+    temps = {name: folder / f".{name}.{dead_pid}.abc.part" for name in ("gradcam.csv", "windows.csv")}
+    for tmp in temps.values():
+        tmp.write_text("new\n")
+    (folder / "results.csv").write_text("new\n")
+    pairs = [[str(folder / f".results.csv.{dead_pid}.abc.part"), str(folder / "results.csv")]]
+    pairs += [[str(tmp), str(folder / name)] for name, tmp in temps.items()]
+    (folder / f".resandi-journal.{dead_pid}.json").write_text(json.dumps(pairs))
+    with atomic_writes([folder / "other.txt"]) as (tmp,):  # any next write into the folder
+        tmp.write_text("x")
+    assert {name: (folder / name).read_text() for name in ("results.csv", "gradcam.csv", "windows.csv")} == {
+        "results.csv": "new\n", "gradcam.csv": "new\n", "windows.csv": "new\n"}
+    assert sorted(p.name for p in folder.iterdir()) == ["gradcam.csv", "other.txt", "results.csv", "windows.csv"]
