@@ -369,3 +369,32 @@ def test_a_crashing_locate_worker_is_an_error_not_a_hang(tmp_path, monkeypatch):
     with pytest.raises(LinkingError, match="worker process locating particles crashed") as error:
         link_stack(path, LinkingParams(diameter=5), processes=2)
     assert str(path) in str(error.value) and time.perf_counter() - started < 60
+
+
+def _stall(task):
+    """A locate task that never ends, as a decoder stuck on a damaged frame."""
+    import time
+
+    time.sleep(600)
+
+
+def test_a_stalled_locate_worker_is_stopped_by_the_time_budget(tmp_path, monkeypatch):
+    import multiprocessing
+    import time
+
+    import tifffile
+
+    import resandi_core.linking.locate as locate
+    from resandi_core.errors import LinkingError
+    from resandi_core.linking import LinkingParams, link_stack
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "movie.tif"
+    tifffile.imwrite(path, (rng.random((8, 32, 32)) * 100).astype(np.uint8))
+    monkeypatch.setattr(locate, "_pool_context", lambda: multiprocessing.get_context("fork"))
+    monkeypatch.setattr(locate, "_locate_chunk", _stall)
+    monkeypatch.setenv("RESANDI_LOCATE_TIMEOUT_S", "2")
+    started = time.perf_counter()
+    with pytest.raises(LinkingError, match="longer than the budget of 2 s"):
+        link_stack(path, LinkingParams(diameter=5), processes=2)
+    assert time.perf_counter() - started < 30  # the stuck workers are terminated, not waited for

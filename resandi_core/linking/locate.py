@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Iterable, Iterator
 
@@ -151,13 +152,32 @@ def _chunks(frame_numbers: range, processes: int, most: int = 8) -> list[list[in
     return chunks
 
 
-def _next_or_crash(results, workers: list, spec: StackSpec) -> list[pd.DataFrame]:
-    """The next chunk's features; an error if a worker died meanwhile.
+#: Environment variable: the most seconds locating one movie may take (default one hour).
+LOCATE_TIMEOUT_ENV = "RESANDI_LOCATE_TIMEOUT_S"
+
+
+def locate_deadline() -> float:
+    """``time.monotonic()`` value after which locating a movie stops with an error."""
+    try:
+        budget = float(os.environ.get(LOCATE_TIMEOUT_ENV, 3600))
+    except ValueError:
+        budget = 3600.0
+    return time.monotonic() + (budget if budget > 0 else 3600.0)
+
+
+def _next_or_crash(results, workers: list, spec: StackSpec, deadline: float) -> list[pd.DataFrame]:
+    """The next chunk's features; an error if a worker died meanwhile or the time budget is spent.
 
     ``multiprocessing.Pool`` replaces a worker that crashes (a damaged frame can
     segfault a decoder) and its task is lost: waiting on it would never end.
     """
     while True:
+        if time.monotonic() > deadline:
+            raise LinkingError(
+                f"locating particles took longer than the budget of {os.environ.get(LOCATE_TIMEOUT_ENV, 3600)} s",
+                where=spec.path,
+                hint=f"check the movie (a damaged frame can stall a decoder); a larger one needs {LOCATE_TIMEOUT_ENV}",
+            )
         try:
             return results.next(timeout=1.0)
         except multiprocessing.TimeoutError:
@@ -185,7 +205,12 @@ def iter_located(
         return len(features) > 0
 
     if processes <= 1:
+        deadline = locate_deadline()
         for frame in reader.frame_numbers:
+            if time.monotonic() > deadline:  # checked between frames (one process cannot stop a frame)
+                raise LinkingError(f"locating particles took longer than the budget of "
+                                   f"{os.environ.get(LOCATE_TIMEOUT_ENV, 3600)} s", where=spec.path,
+                                   hint=f"link with more processes, or raise {LOCATE_TIMEOUT_ENV}")
             (features,) = _locate_frames(reader, [frame], locate_kwargs)
             if keep(features):
                 yield features
@@ -195,8 +220,9 @@ def iter_located(
     try:
         tasks = [(spec, chunk, locate_kwargs) for chunk in _chunks(reader.frame_numbers, processes)]
         results = pool.imap(_locate_chunk, tasks)
+        deadline = locate_deadline()
         for _ in tasks:
-            for features in _next_or_crash(results, workers, spec):
+            for features in _next_or_crash(results, workers, spec, deadline):
                 if keep(features):
                     yield features
     finally:
