@@ -51,3 +51,13 @@ def test_complex_images_are_refused(tmp_path, movie):
     tifffile.imwrite(path, movie.astype(np.complex64))
     with pytest.raises(StackError, match="complex64 values, not intensities"):
         StackReader(path)
+
+
+def test_frames_larger_than_the_limit_are_refused_before_reading(tmp_path, movie, monkeypatch):
+    import resandi_core.io.stacks as stacks
+
+    path = tmp_path / "movie.tif"
+    tifffile.imwrite(path, movie)
+    monkeypatch.setattr(stacks, "MAX_FRAME_BYTES", 1000)  # a 64 x 64 uint8 frame is 4,096 bytes
+    with pytest.raises(StackError, match="one frame would take .* GB \\(64 x 64 uint8\\)"):
+        StackReader(path)

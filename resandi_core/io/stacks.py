@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 #: Luma weights of R, G, B (ITU-R BT.601), the gray that most viewers show.
 RGB_TO_GRAY = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+#: Largest frame read, bytes (a 16-bit 16,000 x 16,000 px image is 0.5 GB).
+MAX_FRAME_BYTES = 2**30
 
 #: Axes tifffile may use for the frames of a plain multi-page file, in order of preference.
 TIME_AXES = ("T", "I", "Q")
@@ -311,6 +313,12 @@ class StackReader:
         self._series = series
         self._file_dtype = np.dtype(series.dtype).newbyteorder(self._tif.byteorder)
         self._plane_nbytes = math.prod(page_shape) * self._file_dtype.itemsize
+        if self._plane_nbytes > MAX_FRAME_BYTES:  # a header that lies about the size, or no movie
+            raise StackError(
+                f"one frame would take {self._plane_nbytes / 2**30:.1f} GB ({' x '.join(map(str, page_shape))} "
+                f"{self._file_dtype})", where=where,
+                hint="the file's header is probably damaged; a real movie frame is far smaller",
+            )
         self._offset = series.dataoffset
         self.contiguous = self._offset is not None
         height, width = (page_shape[i] for i, a in enumerate(page_axes) if a in "YX")
