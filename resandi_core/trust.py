@@ -17,7 +17,7 @@ Three things next to every classified track (columns of ``results.csv``):
 
 The thresholds come from the model's ``config.json`` (``trust``, written when the
 model is calibrated, with the numbers they were measured on; the noise it was
-trained on from its training recipe); a model without them gets :data:`DEFAULT_RULE`.
+trained on from its training recipe); a model without them gets ``TrustRule()``'s defaults.
 
 May import: the base modules and :mod:`resandi_core.model.spec`.
 """
@@ -78,8 +78,6 @@ class TrustRule:
             trained_noise_max=float(noise_max),  # what it was trained on, not what it was calibrated on
         )
 
-
-DEFAULT_RULE = TrustRule()
 
 
 def family_probabilities(probabilities: np.ndarray) -> np.ndarray:
@@ -150,7 +148,7 @@ def trust_columns(tracks: pd.DataFrame, noise: dict[object, tuple[float, float, 
     Returns
     -------
     DataFrame
-        ``tracks`` with the columns added (in place). Unclassified tracks get NaN
+        ``tracks`` with :data:`TRUST_COLUMNS` last, in that order. Unclassified tracks get NaN
         and ``uncertain`` False (their ``status`` already says why there is no answer).
     """
     probs = tracks[[f"prob_{c}" for c in CLASS_NAMES]].to_numpy(dtype=np.float64)
@@ -185,7 +183,7 @@ def trust_columns(tracks: pd.DataFrame, noise: dict[object, tuple[float, float, 
     trained_rho = -(rule.trained_noise_max**2) / (1 + 2 * rule.trained_noise_max**2)
     tracks["noise_beyond_training"] = classified & np.isfinite(steps) & (rho_bound < trained_rho - margin) | (
         classified & np.isinf(steps))
-    return tracks
+    return tracks[[c for c in tracks.columns if c not in TRUST_COLUMNS] + TRUST_COLUMNS]  # in the documented order
 
 
 def describe_trust(config: dict[str, Any]) -> str:

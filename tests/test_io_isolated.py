@@ -31,7 +31,7 @@ def forked(monkeypatch):
 
     import resandi_core.io.isolated as isolated
 
-    monkeypatch.setattr(isolated, "_context", lambda: multiprocessing.get_context("fork"))
+    monkeypatch.setattr(isolated, "child_context", lambda preload=(): multiprocessing.get_context("fork"))
 
 
 def misbehaving_reader(real):

@@ -350,27 +350,6 @@ def _segfault(task):
     os.kill(os.getpid(), signal.SIGSEGV)
 
 
-def test_a_crashing_locate_worker_is_an_error_not_a_hang(tmp_path, monkeypatch):
-    import multiprocessing
-    import time
-
-    import tifffile
-
-    import resandi_core.linking.locate as locate
-    from resandi_core.errors import LinkingError
-    from resandi_core.linking import LinkingParams, link_stack
-
-    rng = np.random.default_rng(0)
-    path = tmp_path / "movie.tif"
-    tifffile.imwrite(path, (rng.random((8, 32, 32)) * 100).astype(np.uint8))
-    monkeypatch.setattr(locate, "_pool_context", lambda: multiprocessing.get_context("fork"))
-    monkeypatch.setattr(locate, "_locate_chunk", _segfault)
-    started = time.perf_counter()
-    with pytest.raises(LinkingError, match="worker process locating particles crashed") as error:
-        link_stack(path, LinkingParams(diameter=5), processes=2)
-    assert str(path) in str(error.value) and time.perf_counter() - started < 60
-
-
 def _stall(task):
     """A locate task that never ends, as a decoder stuck on a damaged frame."""
     import time
@@ -378,7 +357,11 @@ def _stall(task):
     time.sleep(600)
 
 
-def test_a_stalled_locate_worker_is_stopped_by_the_time_budget(tmp_path, monkeypatch):
+@pytest.mark.parametrize("task, budget_s, message", [
+    (_segfault, None, "worker process locating particles crashed"),  # the pool would wait on its lost task
+    (_stall, "2", "longer than the budget of 2 s"),  # the stuck workers are terminated, not waited for
+])
+def test_a_crashing_or_stalled_locate_worker_is_an_error_not_a_hang(tmp_path, monkeypatch, task, budget_s, message):
     import multiprocessing
     import time
 
@@ -392,9 +375,10 @@ def test_a_stalled_locate_worker_is_stopped_by_the_time_budget(tmp_path, monkeyp
     path = tmp_path / "movie.tif"
     tifffile.imwrite(path, (rng.random((8, 32, 32)) * 100).astype(np.uint8))
     monkeypatch.setattr(locate, "_pool_context", lambda: multiprocessing.get_context("fork"))
-    monkeypatch.setattr(locate, "_locate_chunk", _stall)
-    monkeypatch.setenv("RESANDI_LOCATE_TIMEOUT_S", "2")
+    monkeypatch.setattr(locate, "_locate_chunk", task)
+    if budget_s:
+        monkeypatch.setenv("RESANDI_LOCATE_TIMEOUT_S", budget_s)
     started = time.perf_counter()
-    with pytest.raises(LinkingError, match="longer than the budget of 2 s"):
+    with pytest.raises(LinkingError, match=message) as error:
         link_stack(path, LinkingParams(diameter=5), processes=2)
-    assert time.perf_counter() - started < 30  # the stuck workers are terminated, not waited for
+    assert str(path) in str(error.value) and time.perf_counter() - started < 30

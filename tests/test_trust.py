@@ -12,7 +12,7 @@ from resandi_core.model.calibration import (
     reliability_table,
 )
 from resandi_core.model.spec import CLASS_NAMES
-from resandi_core.trust import FAMILIES, TrustRule, estimate_noise, family_probabilities, trust_columns
+from resandi_core.trust import FAMILIES, TRUST_COLUMNS, TrustRule, estimate_noise, family_probabilities, trust_columns
 
 
 def overconfident_logits(n=20_000, temperature=2.5, seed=0):
@@ -99,6 +99,7 @@ def test_trust_columns_flag_low_confidence_short_and_noisy_tracks():
         tracks[f"prob_{name}"] = probs[:, k]
     noise = {1: (0.01, 0.05, 499), 2: (0.02, 0.1, 10), 3: (0.5, 2.0, 499)}
     out = trust_columns(tracks, noise, TrustRule(min_confidence=0.5, min_points=20, trained_noise_max=1.0))
+    assert list(out.columns[-len(TRUST_COLUMNS):]) == TRUST_COLUMNS
     assert out["uncertain"].tolist() == [False, True, True, False]
     assert out["uncertain_reason"].tolist() == ["", "fewer than 20 points", "confidence < 0.5", ""]
     assert out["family"].tolist()[:2] == ["attm", "fbm"] and out["family"].iloc[3] == ""

@@ -29,7 +29,8 @@ import pandas as pd
 
 from ..errors import TrackFormatError
 from ..tracks import Tracks
-from .assemble import MAX_POINTS_ENV, ReadOptions, Report, finish_tracks, max_points
+from ..limits import MAX_POINTS_ENV, max_points
+from .assemble import ReadOptions, Report, finish_tracks
 
 FORMAT_NAME = "numpy"
 PREFERRED_NAMES = ("tracks", "trajectories", "trajs")

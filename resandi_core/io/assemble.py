@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ResandiError, TrackFormatError
+from ..limits import MAX_POINTS_ENV, max_points
 from ..tracks import TIME_COLUMN, Tracks
 from ..units import POSITION_UNITS, length_unit
 
@@ -172,22 +173,6 @@ def whole_frames(frames: np.ndarray, column: str, source: str, locate: Callable[
             hint="the frame column holds frame indices (0, 1, 2...), not times; map a time column as 't'",
         )
     return frames.astype(np.int64)
-
-
-#: Environment variable that changes the largest number of points (detections) read from one file.
-MAX_POINTS_ENV = "RESANDI_MAX_POINTS"
-#: Default of that limit: 20 million detections (about 0.5 GB as a table); far above a real experiment.
-DEFAULT_MAX_POINTS = 20_000_000
-
-
-def max_points() -> int:
-    """The largest number of points one file may hold (``RESANDI_MAX_POINTS``, default 20,000,000)."""
-    import os
-
-    try:
-        return max(1, int(os.environ.get(MAX_POINTS_ENV, DEFAULT_MAX_POINTS)))
-    except ValueError:
-        return DEFAULT_MAX_POINTS
 
 
 #: Largest whole number an int64 track id holds exactly.

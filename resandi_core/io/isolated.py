@@ -14,42 +14,16 @@ clean fork server when the caller runs other threads, as the app does).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
-import sys
-import threading
 import traceback
 from pathlib import Path
 from typing import Any
 
 from ..errors import ResandiError, TrackFormatError
+from ..limits import READ_MEMORY_ENV, READ_TIMEOUT_ENV, read_memory_gb, read_timeout_s
+from ..processes import child_context
 from ..tracks import Tracks
-
-TIMEOUT_ENV, MEMORY_ENV = "RESANDI_READ_TIMEOUT_S", "RESANDI_READ_MEMORY_GB"
-DEFAULT_TIMEOUT_S, DEFAULT_MEMORY_GB = 600.0, 8.0
-
-
-def _budget(name: str, default: float) -> float:
-    try:
-        value = float(os.environ.get(name, default))
-    except ValueError:
-        return default
-    return value if value > 0 else default
-
-
-def _context() -> multiprocessing.context.BaseContext:
-    """``fork`` when this process runs no other thread, else a fork server (Linux) or spawn."""
-    methods = multiprocessing.get_all_start_methods()
-    others = [t for t in threading.enumerate() if t is not threading.current_thread() and type(t).__name__ != "TMonitor"]
-    if sys.platform.startswith("linux") and "fork" in methods and not others:
-        return multiprocessing.get_context("fork")
-    if sys.platform.startswith("linux") and "forkserver" in methods:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["resandi_core.io"])  # only takes effect if the server is not running yet
-        return context
-    return multiprocessing.get_context()
-
 
 def _limit_memory(extra_bytes: int) -> None:
     """Cap this process's address space at its current size plus ``extra_bytes`` (Linux, macOS)."""
@@ -105,9 +79,9 @@ def read_tracks_isolated(path: str | os.PathLike, *, timeout_s: float | None = N
         A bug in a reader (its traceback in the message), as ``read_tracks`` would raise.
     """
     source = str(Path(path))
-    timeout_s = timeout_s or _budget(TIMEOUT_ENV, DEFAULT_TIMEOUT_S)
-    memory_gb = memory_gb or _budget(MEMORY_ENV, DEFAULT_MEMORY_GB)
-    context = _context()
+    timeout_s = timeout_s or read_timeout_s()
+    memory_gb = memory_gb or read_memory_gb()
+    context = child_context(["resandi_core.io"])
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(sender, source, options, int(memory_gb * 2**30)), daemon=True)
     child.start()
@@ -131,10 +105,10 @@ def read_tracks_isolated(path: str | os.PathLike, *, timeout_s: float | None = N
         raise TrackFormatError(payload.removeprefix(f"{source}: "), where=source)
     if kind == "memory":
         raise TrackFormatError(f"reading needs more than the memory budget of {memory_gb:g} GB", where=source,
-                               hint=f"split the file, or raise the budget with {MEMORY_ENV}=GB")
+                               hint=f"split the file, or raise the budget with {READ_MEMORY_ENV}=GB")
     if kind == "timeout":
         raise TrackFormatError(f"reading took longer than {timeout_s:g} s and was stopped", where=source,
-                               hint=f"check the file; a larger one needs {TIMEOUT_ENV}=SECONDS")
+                               hint=f"check the file; a larger one needs {READ_TIMEOUT_ENV}=SECONDS")
     if kind == "crash":
         raise RuntimeError(f"reading {source} failed:\n{payload}")
     code = child.exitcode

@@ -12,8 +12,6 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-import sys
-import threading
 import time
 import warnings
 from collections.abc import Iterable, Iterator
@@ -22,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import LinkingError
+from ..limits import LOCATE_TIMEOUT_ENV, locate_timeout_s
+from ..processes import child_context
 from ..io.stacks import StackReader, StackSpec, open_stack
 from .params import LinkingParams
 
@@ -107,34 +107,13 @@ def _locate_chunk(task: tuple[StackSpec, list[int], dict]) -> list[pd.DataFrame]
     return _locate_frames(reader, frame_numbers, locate_kwargs)
 
 
-def _other_threads() -> list[threading.Thread]:
-    """Threads besides this one, ignoring tqdm's progress-bar monitor.
-
-    The monitor only sleeps and reads tqdm's own state, which workers never use,
-    so forking beside it is safe.
-    """
-    return [t for t in threading.enumerate() if t is not threading.current_thread() and type(t).__name__ != "TMonitor"]
-
-
 def _pool_context():
-    """How worker processes start.
+    """How worker processes start (:func:`resandi_core.processes.child_context`; the fork server preloads trackpy).
 
-    ``fork`` (Linux) starts instantly, like trackpy's own pool, but copying a
-    process that runs other threads (a GUI, a data loader) can deadlock the copy;
-    there the ``forkserver`` forks from a clean helper process instead (once
-    about a second to start it, then instant). Elsewhere the platform's default
-    (``spawn``) is the only safe choice. Like any multiprocessing code, a script
-    that links on macOS or Windows, or beside threads, needs the
-    ``if __name__ == "__main__":`` guard: workers import the main module.
+    Like any multiprocessing code, a script that links on macOS or Windows, or
+    beside threads, needs the ``if __name__ == "__main__":`` guard.
     """
-    methods = multiprocessing.get_all_start_methods()
-    if sys.platform.startswith("linux") and "fork" in methods and not _other_threads():
-        return multiprocessing.get_context("fork")
-    if "forkserver" in methods and sys.platform.startswith("linux"):
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__, "trackpy"])
-        return context
-    return multiprocessing.get_context()
+    return child_context([__name__, "trackpy"])
 
 
 def _chunks(frame_numbers: range, processes: int, most: int = 8) -> list[list[int]]:
@@ -152,17 +131,12 @@ def _chunks(frame_numbers: range, processes: int, most: int = 8) -> list[list[in
     return chunks
 
 
-#: Environment variable: the most seconds locating one movie may take (default one hour).
-LOCATE_TIMEOUT_ENV = "RESANDI_LOCATE_TIMEOUT_S"
-
-
-def locate_deadline() -> float:
-    """``time.monotonic()`` value after which locating a movie stops with an error."""
-    try:
-        budget = float(os.environ.get(LOCATE_TIMEOUT_ENV, 3600))
-    except ValueError:
-        budget = 3600.0
-    return time.monotonic() + (budget if budget > 0 else 3600.0)
+def _over_budget(spec: StackSpec) -> LinkingError:
+    return LinkingError(
+        f"locating particles took longer than the budget of {locate_timeout_s():g} s",
+        where=spec.path,
+        hint=f"check the movie (a damaged frame can stall a decoder); a larger one needs {LOCATE_TIMEOUT_ENV}",
+    )
 
 
 def _next_or_crash(results, workers: list, spec: StackSpec, deadline: float) -> list[pd.DataFrame]:
@@ -173,11 +147,7 @@ def _next_or_crash(results, workers: list, spec: StackSpec, deadline: float) -> 
     """
     while True:
         if time.monotonic() > deadline:
-            raise LinkingError(
-                f"locating particles took longer than the budget of {os.environ.get(LOCATE_TIMEOUT_ENV, 3600)} s",
-                where=spec.path,
-                hint=f"check the movie (a damaged frame can stall a decoder); a larger one needs {LOCATE_TIMEOUT_ENV}",
-            )
+            raise _over_budget(spec)
         try:
             return results.next(timeout=1.0)
         except multiprocessing.TimeoutError:
@@ -205,12 +175,10 @@ def iter_located(
         return len(features) > 0
 
     if processes <= 1:
-        deadline = locate_deadline()
+        deadline = time.monotonic() + locate_timeout_s()
         for frame in reader.frame_numbers:
             if time.monotonic() > deadline:  # checked between frames (one process cannot stop a frame)
-                raise LinkingError(f"locating particles took longer than the budget of "
-                                   f"{os.environ.get(LOCATE_TIMEOUT_ENV, 3600)} s", where=spec.path,
-                                   hint=f"link with more processes, or raise {LOCATE_TIMEOUT_ENV}")
+                raise _over_budget(spec)
             (features,) = _locate_frames(reader, [frame], locate_kwargs)
             if keep(features):
                 yield features
@@ -220,7 +188,7 @@ def iter_located(
     try:
         tasks = [(spec, chunk, locate_kwargs) for chunk in _chunks(reader.frame_numbers, processes)]
         results = pool.imap(_locate_chunk, tasks)
-        deadline = locate_deadline()
+        deadline = time.monotonic() + locate_timeout_s()
         for _ in tasks:
             for features in _next_or_crash(results, workers, spec, deadline):
                 if keep(features):

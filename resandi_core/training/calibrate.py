@@ -59,18 +59,16 @@ def noisy_inputs(data: SyntheticDataset, noise: TrainConfig, seed: int, sigma_st
     Also writes each trajectory's estimated noise (:func:`~resandi_core.trust.estimate_noise`,
     increment-std units, as ``resandi classify`` estimates it) into ``sigma_steps[index]``.
     """
-    from ..model.preprocess import andi_normalise, pad_and_scale
+    from ..model.preprocess import pad_and_scale
 
     def inputs(chunk: np.ndarray) -> np.ndarray:
         rows = []
         for index in chunk:
             rng = np.random.default_rng([seed, 19, int(index)])
             sigma = draw_noise_sigmas(noise, 1, rng)
-            positions = andi_normalise(data.trajectory(int(index)))
-            if sigma is not None and sigma[0] > 0:
-                positions = positions + sigma[0] * rng.standard_normal(positions.shape)
+            positions = data.normalised(int(index), noise_sigma=0.0 if sigma is None else float(sigma[0]), rng=rng)
             sigma_steps[index] = estimate_noise(positions)[1]
-            rows.append(pad_and_scale(andi_normalise(positions)))
+            rows.append(pad_and_scale(positions))
         return np.stack(rows)
 
     return inputs

@@ -375,18 +375,32 @@ class SyntheticDataset:
         -------
         ndarray, shape (B, 2, 1000), float32
         """
-        from ..model.preprocess import andi_normalise, pad_and_scale
+        from ..model.preprocess import pad_and_scale
 
         out = np.empty((len(indices), 2, INPUT_LENGTH), dtype=np.float32)
         for row, index in enumerate(indices):
-            normalised = andi_normalise(self.trajectory(int(index)))
-            if rotations is not None and np.isfinite(rotations[row]):
-                c, s = np.cos(rotations[row]), np.sin(rotations[row])
-                normalised = normalised @ np.array([[c, s], [-s, c]])
-            if noise_sigmas is not None and noise_sigmas[row] > 0:
-                normalised = andi_normalise(normalised + noise_sigmas[row] * rng.standard_normal(normalised.shape))
-            out[row] = pad_and_scale(normalised)
+            rotation = rotations[row] if rotations is not None else np.nan
+            sigma = noise_sigmas[row] if noise_sigmas is not None else 0.0
+            out[row] = pad_and_scale(self.normalised(int(index), rotation, sigma, rng))
         return out
+
+    def normalised(self, index: int, rotation: float = np.nan, noise_sigma: float = 0.0,
+                   rng: np.random.Generator | None = None) -> np.ndarray:
+        """One trajectory as the network sees it before padding: AnDi-normalised, shape (T, 2).
+
+        Rotated by ``rotation`` radians (NaN: not), then with Gaussian noise of std
+        ``noise_sigma`` (increment-std units, drawn from ``rng``) added and normalised
+        again, exactly as the classifier normalises a real noisy track.
+        """
+        from ..model.preprocess import andi_normalise
+
+        normalised = andi_normalise(self.trajectory(index))
+        if np.isfinite(rotation):
+            c, s = np.cos(rotation), np.sin(rotation)
+            normalised = normalised @ np.array([[c, s], [-s, c]])
+        if noise_sigma > 0:
+            normalised = andi_normalise(normalised + noise_sigma * rng.standard_normal(normalised.shape))
+        return normalised
 
 
 def load_dataset(folder: str | os.PathLike) -> SyntheticDataset:
