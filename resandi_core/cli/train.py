@@ -63,29 +63,22 @@ def _evaluate_into(model_ref: str, data_dir: str, device: str, batch_size, out: 
     return evaluation
 
 
-def _calibrate(model_ref: str, data_dir: str, noise, args: argparse.Namespace) -> dict:
+def _cmd_calibrate(args: argparse.Namespace) -> int:
     from ..training.calibrate import iter_calibrate
+    from ..training.config import TrainConfig
 
-    entries = run_with_bar(iter_calibrate(model_ref, data_dir, noise=noise, device=args.device,
-                                          min_confidence=getattr(args, "min_confidence", 0.5),
-                                          min_accuracy=getattr(args, "min_accuracy", 0.6),
-                                          seed=getattr(args, "seed", 0)), quiet=args.quiet)
+    noise = None  # default: the model's own training mixture
+    if args.noise_augment is not None:
+        noise = TrainConfig(noise_augment=args.noise_augment, noise_sigma_min=args.noise_sigma_min,
+                            noise_sigma_max=args.noise_sigma_max, noise_clean_fraction=args.noise_clean_fraction)
+    job = iter_calibrate(args.model, args.data, noise=noise, device=args.device, min_confidence=args.min_confidence,
+                         min_accuracy=args.min_accuracy, seed=args.seed)
+    entries = run_with_bar(job, quiet=args.quiet)
     if not args.quiet:
         cal, trust = entries["calibration"], entries["trust"]
         print(f"temperature {cal['temperature']:.3f}; expected calibration error {cal['ece_raw']:.2%} -> "
               f"{cal['ece_calibrated']:.2%} ({cal['mixture']}); uncertain below confidence "
               f"{trust['min_confidence']:g} or {trust['min_points']} points: {trust['fraction_uncertain']:.1%} of the set")
-    return entries
-
-
-def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from ..training.config import TrainConfig
-
-    noise = None
-    if args.noise_augment is not None:
-        noise = TrainConfig(noise_augment=args.noise_augment, noise_sigma_min=args.noise_sigma_min,
-                            noise_sigma_max=args.noise_sigma_max, noise_clean_fraction=args.noise_clean_fraction)
-    _calibrate(args.model, args.data, noise, args)
     return 0
 
 
