@@ -95,6 +95,8 @@ class FileOutcome:
         The traceback behind ``failure``, for a dialog's details or the log.
     expected : bool
         False when the failure was a crash (a bug to report), not bad input.
+    exception : BaseException or None
+        The error behind ``failure`` (its ``where`` and ``hint`` fill errors.csv).
     """
 
     path: Path
@@ -104,6 +106,7 @@ class FileOutcome:
     failure: str | None = None
     details: str = ""
     expected: bool = True
+    exception: BaseException | None = None
 
 
 def failed_outcome(path: Path, exc: BaseException) -> FileOutcome:
@@ -112,7 +115,7 @@ def failed_outcome(path: Path, exc: BaseException) -> FileOutcome:
     if not failure.expected:
         log.error("%s failed:\n%s", path, failure.details)
     message = failure.message if str(path) in failure.message else f"{path}: {failure.message}"
-    return FileOutcome(path, failure=message, details=failure.details, expected=failure.expected)
+    return FileOutcome(path, failure=message, details=failure.details, expected=failure.expected, exception=exc)
 
 
 def iter_read_files(paths: Sequence[Path]) -> Generator[Progress, None, list[FileOutcome]]:
@@ -141,7 +144,7 @@ def iter_read_files(paths: Sequence[Path]) -> Generator[Progress, None, list[Fil
     return outcomes
 
 
-def _link_request(request: FileRequest, label: str) -> Generator[Progress, None, LinkResult]:
+def link_request(request: FileRequest, label: str) -> Generator[Progress, None, LinkResult]:
     """Link the movie of ``request`` as it says; progress relabelled ``"<label>: <stage>"``."""
     from .linking import LinkingParams, iter_link
 
@@ -203,7 +206,7 @@ def iter_classify_files(
         try:
             tracks, link_result = request.tracks, None
             if tracks is None and is_stack_path(request.path):
-                link_result = yield from _link_request(request, label)
+                link_result = yield from link_request(request, label)
                 tracks = link_result.tracks
             elif tracks is None:
                 # in a child process: a file that crashes, hangs or floods a reader costs only itself

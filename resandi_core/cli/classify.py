@@ -33,7 +33,7 @@ def _column_mapping(pairs: Sequence[str] | None) -> dict[str, str] | None:
     return mapping
 
 
-def _read_options(args: argparse.Namespace) -> dict:
+def read_options_from_args(args: argparse.Namespace) -> dict:
     """Keyword options of :func:`~resandi_core.io.read_tracks` from parsed options."""
     return {
         "format": args.format,
@@ -53,7 +53,7 @@ def _read_input(path: Path, args: argparse.Namespace):
 
     if is_stack_path(path):
         return tracks_from_stack(path, args)
-    tracks = read_tracks(path, **_read_options(args))
+    tracks = read_tracks(path, **read_options_from_args(args))
     if not args.quiet:
         print(tracks.summary(), file=sys.stderr)
     return tracks
@@ -64,28 +64,16 @@ def _file_requests(files: Sequence[Path], args: argparse.Namespace) -> list:
     from ..batch import FileRequest
 
     linking = params_from_args(args).to_dict()
-    return [FileRequest(path, read_options=_read_options(args), linking=linking, **link_options_from_args(args))
+    return [FileRequest(path, read_options=read_options_from_args(args), linking=linking, **link_options_from_args(args))
             for path in files]
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:
     from ..batch import iter_classify_files, write_results
-    from ..classify import class_index
-    from ..devices import resolve_device
     from ..io.inputs import expand_inputs
-    from ..model.registry import load_model
-    from ..trust import describe_trust
 
-    class_index(args.target_class)  # a bad class name is one error, not one per file
     files = expand_inputs(args.paths)
-    model = load_model(args.model)
-    if not model.trained:
-        print(f"warning: model {model.name!r} is UNTRAINED (random weights); its classes are meaningless",
-              file=sys.stderr)
-    _, device_reason = resolve_device(args.device)
-    if not args.quiet:
-        print(f"model: {model.name} ({model.path})\ndevice: {device_reason}", file=sys.stderr)
-        print(describe_trust(model.config), file=sys.stderr)
+    model = load_model_from_args(args)
 
     def report(outcome) -> None:
         if outcome.failure:
@@ -97,24 +85,55 @@ def _cmd_classify(args: argparse.Namespace) -> int:
             print(summary + f"\n{outcome.path}: {len(outcome.result.tracks)} tracks, "
                   + ", ".join(f"{n} {s}" for s, n in counts.items()), file=sys.stderr)
 
-    job = iter_classify_files(
-        _file_requests(files, args), model, report,
-        device=args.device, batch_size=args.batch_size, target_class=args.target_class, relu=args.relu,
-        gradcam=not args.no_gradcam, window_stride=args.window_stride,
-    )
+    job = iter_classify_files(_file_requests(files, args), model, report, **classify_options_from_args(args))
     outcomes = run_with_bar(job, quiet=args.quiet)
     results = [o.result for o in outcomes if o.result is not None]
     if not results:
         print("error: no file could be classified; nothing written", file=sys.stderr)
         return EXIT_ERROR
-    written = write_results(results, args.out)
+    if args.report:
+        written = _write_study_tables(outcomes, model, args)
+    else:
+        written = write_results(results, args.out)
     if not args.quiet:
         print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+    if args.report:
+        from .batch import write_report_with_bar
+
+        write_report_with_bar(Path(args.out), args.quiet)
     failed = len(outcomes) - len(results)
     if failed:
         print(f"error: {failed} of {len(files)} file(s) failed; see the lines above", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_OK
+
+
+def _write_study_tables(outcomes: Sequence, model, args: argparse.Namespace) -> list[Path]:
+    """The tables ``resandi batch`` writes (one condition per parent folder), for ``--report``."""
+    import pandas as pd
+
+    from ..io.inputs import is_stack_path
+    from ..study.conditions import StudyFile
+    from ..study.layout import ERROR_COLUMNS
+    from ..study.outputs import file_tables, write_outputs
+    from ..study.run import BatchOptions, error_row, file_meta, run_manifest
+
+    items = [StudyFile(o.path, o.path.resolve().parent.name) for o in outcomes]
+    done, errors = [], []
+    for item, outcome in zip(items, outcomes):
+        if outcome.result is not None:
+            done.append((item, file_tables(item, outcome.tracks, outcome.result)))
+        else:
+            stage = "classify" if outcome.tracks is not None else "link" if is_stack_path(item.path) else "read"
+            errors.append(error_row(item, stage, outcome.exception or RuntimeError(outcome.failure)))
+    options = BatchOptions(read_options=read_options_from_args(args), linking=params_from_args(args).to_dict(),
+                           link_options=link_options_from_args(args), classify_options=classify_options_from_args(args),
+                           command=args.command_line)
+    metas = {str(o.path): file_meta(item, o.tracks, o.link_result.summary() if o.link_result else None)
+             for item, o in zip(items, outcomes) if o.result is not None}
+    error_table = pd.DataFrame(errors, columns=ERROR_COLUMNS)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    return write_outputs(Path(args.out), done, error_table, run_manifest(items, model, options, metas, error_table))
 
 
 def _cmd_formats(args: argparse.Namespace) -> int:
@@ -142,7 +161,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _add_reading_options(parser: argparse.ArgumentParser) -> None:
+def add_reading_options(parser: argparse.ArgumentParser) -> None:
     from ..io import list_formats
 
     reading = parser.add_argument_group("reading track files")
@@ -155,29 +174,62 @@ def _add_reading_options(parser: argparse.ArgumentParser) -> None:
     reading.add_argument("--hdf5-key", metavar="KEY", help="table inside an HDF5 file (default: the only or trackpy's)")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``classify``, ``formats`` and ``convert`` to a ``parser.add_subparsers()`` object."""
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """``--model``, ``--device``, ``--batch-size``, ``--target-class``, ``--relu``, ``--no-gradcam``, ``--window-stride``."""
     from ..devices import DEVICE_CHOICES
     from ..model.preprocess import DEFAULT_WINDOW_STRIDE
     from ..model.spec import CLASS_NAMES
 
+    parser.add_argument("--model", metavar="NAME_OR_PATH", help="model name (see `resandi models`) or folder; default: the bundled model")
+    parser.add_argument("--device", default="auto", help=f"one of {', '.join(DEVICE_CHOICES)} or cuda:N (default auto)")
+    parser.add_argument("--batch-size", type=int_in(1), metavar="N", help="windows per forward pass (default 256 on CPU, 1024 on GPU)")
+    parser.add_argument("--target-class", default=None, metavar="CLASS",
+                          help="class whose Grad-CAM is computed: " + ", ".join(CLASS_NAMES) + " (default: the predicted class)")
+    parser.add_argument("--relu", action="store_true", help="clip negative Grad-CAM scores to 0 (default: signed, as in the paper)")
+    parser.add_argument("--no-gradcam", action="store_true", help="skip per-point Grad-CAM (gradcam.csv stays empty)")
+    parser.add_argument("--window-stride", type=int_in(1, 1000), default=DEFAULT_WINDOW_STRIDE, metavar="POINTS",
+                          help=f"step between 1000-point windows of longer tracks (default {DEFAULT_WINDOW_STRIDE})")
+
+
+def classify_options_from_args(args: argparse.Namespace) -> dict:
+    """Keyword options of :func:`~resandi_core.classify.iter_classify` from parsed options."""
+    return {"device": args.device, "batch_size": args.batch_size, "target_class": args.target_class,
+            "relu": args.relu, "gradcam": not args.no_gradcam, "window_stride": args.window_stride}
+
+
+def load_model_from_args(args: argparse.Namespace):
+    """The model the options name, with its device and trust printed unless ``args.quiet``."""
+    from ..classify import class_index
+    from ..devices import resolve_device
+    from ..model.registry import load_model
+    from ..trust import describe_trust
+
+    class_index(args.target_class)  # a bad class name is one error, not one per file
+    model = load_model(args.model)
+    if not model.trained:
+        print(f"warning: model {model.name!r} is UNTRAINED (random weights); its classes are meaningless",
+              file=sys.stderr)
+    _, device_reason = resolve_device(args.device)
+    if not args.quiet:
+        print(f"model: {model.name} ({model.path})\ndevice: {device_reason}", file=sys.stderr)
+        print(describe_trust(model.config), file=sys.stderr)
+    return model
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``classify``, ``formats`` and ``convert`` to a ``parser.add_subparsers()`` object."""
     classify = sub.add_parser("classify", help="classify the tracks of track files or TIFF movies", description=(
         "Read track files (trackpy, TrackMate CSV/XML, CSV/TSV/Excel tables, AnDi text, NumPy; "
         "the format is detected) or link the particles of TIFF movies, classify every track and write "
         "results.csv (with MSD alpha and D), gradcam.csv and windows.csv into --out."))
     classify.add_argument("paths", nargs="+", metavar="PATH", help="track files or TIFF movies, or folders of them")
     classify.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
-    classify.add_argument("--model", metavar="NAME_OR_PATH", help="model name (see `resandi models`) or folder; default: the bundled model")
-    classify.add_argument("--device", default="auto", help=f"one of {', '.join(DEVICE_CHOICES)} or cuda:N (default auto)")
-    classify.add_argument("--batch-size", type=int_in(1), metavar="N", help="windows per forward pass (default 256 on CPU, 1024 on GPU)")
-    classify.add_argument("--target-class", default=None, metavar="CLASS",
-                          help="class whose Grad-CAM is computed: " + ", ".join(CLASS_NAMES) + " (default: the predicted class)")
-    classify.add_argument("--relu", action="store_true", help="clip negative Grad-CAM scores to 0 (default: signed, as in the paper)")
-    classify.add_argument("--no-gradcam", action="store_true", help="skip per-point Grad-CAM (gradcam.csv stays empty)")
-    classify.add_argument("--window-stride", type=int_in(1, 1000), default=DEFAULT_WINDOW_STRIDE, metavar="POINTS",
-                          help=f"step between 1000-point windows of longer tracks (default {DEFAULT_WINDOW_STRIDE})")
+    add_model_options(classify)
+    classify.add_argument("--report", action="store_true", help=(
+        "also write tracks.csv, summary.csv, emsd.csv, errors.csv and run.json (as `resandi batch`; results.csv "
+        "gains a condition column: the parent folder) and report/report.html and report.pdf"))
     classify.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
-    _add_reading_options(classify)
+    add_reading_options(classify)
     add_linking_options(classify)  # also --pixel-size-um and --frame-interval-s, used for track files too
     classify.set_defaults(func=_cmd_classify)
 

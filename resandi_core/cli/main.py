@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 import sys
 import traceback
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ EXIT_CANCELLED = 130
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``resandi`` parser with every command registered."""
-    from . import classify, link, models, train
+    from . import batch, classify, link, models, train
 
     parser = argparse.ArgumentParser(
         prog="resandi",
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     classify.register(sub)
+    batch.register(sub)
     link.register(sub)
     models.register(sub)
     train.register(sub)
@@ -49,7 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argparse's own usage errors exit with :data:`EXIT_USAGE` (``SystemExit``).
     """
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.command_line = shlex.join(["resandi", *argv])  # as typed, for run.json and a report's methods
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -4,7 +4,7 @@ Every long job is a generator of :class:`~resandi_core.progress.Progress` events
 (classify, link, generate, train, evaluate, experiments); :func:`run_with_bar`
 drives any of them. A new bar opens when the stage changes, except for
 one-step stages (filter, drift) that only note themselves on the current bar;
-extra fields of an event show beside the bar (features found while linking;
+a batch's events add an overall bar (files, with its ETA); extra fields of an event show beside the bar (features found while linking;
 loss and accuracy while training), and each finished training epoch prints a line.
 The first bar opens with the first event, so a file that cannot be opened gives
 its error line alone.
@@ -45,7 +45,16 @@ def run_with_bar(job: Generator[Progress, None, T], label: str = "", quiet: bool
     """
     from tqdm import tqdm
 
-    state: dict[str, Any] = {"bar": None, "stage": None}
+    state: dict[str, Any] = {"bar": None, "stage": None, "overall": None}
+
+    def show_overall(event: Progress) -> None:
+        # A batch's events also say where the whole batch stands: one more bar, with its own ETA.
+        if state["overall"] is None:
+            state["overall"] = tqdm(desc="all files", total=event.n_files, unit="file", file=sys.stderr,
+                                    disable=quiet, dynamic_ncols=True, position=0,
+                                    bar_format="{l_bar}{bar}| {n:.1f}/{total_fmt} [{elapsed}<{remaining}]")
+        overall = state["overall"]
+        overall.update(max(event.overall - overall.n, 0))  # a file's next stage starts at 0: never go back
 
     def open_bar(event: Progress) -> Any:
         if state["bar"] is not None:
@@ -57,6 +66,8 @@ def run_with_bar(job: Generator[Progress, None, T], label: str = "", quiet: bool
         return state["bar"]
 
     def show(event: Progress) -> None:
+        if hasattr(event, "overall"):
+            show_overall(event)
         bar = state["bar"]
         if event.stage != state["stage"]:
             if bar is not None and event.stage.split()[-1] in NOTE_STAGES:
@@ -78,5 +89,6 @@ def run_with_bar(job: Generator[Progress, None, T], label: str = "", quiet: bool
     try:
         return run_job(job, show)
     finally:
-        if state["bar"] is not None:
-            state["bar"].close()
+        for name in ("bar", "overall"):
+            if state[name] is not None:
+                state[name].close()

@@ -116,16 +116,16 @@ def _train_noise_models(args: argparse.Namespace) -> dict[str, list[str]]:
     base = TrainConfig(max_epochs=args.max_epochs, steps_per_epoch=args.steps_per_epoch, device=args.device,
                        augment_model=args.baseline_model, augment_fraction=args.augment_fraction)
     folders: dict[str, list[str]] = {"targeted": [], "random": []}
-    for scheme in folders:
+    for scheme, finished in folders.items():
         for k in range(args.n_models):
             folder = Path(args.out) / "models" / f"{scheme}_{k}"
             config = replace(base, augment=scheme, seed=k)
             resume = (folder / "checkpoint.pt").is_file()
             if (folder / "model.safetensors").is_file():
-                folders[scheme].append(str(folder))  # finished earlier: reuse
+                finished.append(str(folder))  # finished earlier: reuse
                 continue
             run_with_bar(iter_train(args.train_data, folder, config, resume=resume), f"{scheme} {k}", args.quiet)
-            folders[scheme].append(str(folder))
+            finished.append(str(folder))
     return folders
 
 

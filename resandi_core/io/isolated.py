@@ -25,6 +25,7 @@ from ..limits import READ_MEMORY_ENV, READ_TIMEOUT_ENV, read_memory_gb, read_tim
 from ..processes import child_context
 from ..tracks import Tracks
 
+
 def _limit_memory(extra_bytes: int) -> None:
     """Cap this process's address space at its current size plus ``extra_bytes`` (Linux, macOS)."""
     try:
@@ -38,7 +39,7 @@ def _limit_memory(extra_bytes: int) -> None:
 
 
 def _child(connection, path: str, options: dict[str, Any], memory_bytes: int) -> None:
-    """Body of the child: read, send ``("ok", tracks)``, ``("error", message)`` or ``("crash", traceback)``."""
+    """Body of the child: read, send ``("ok", tracks)``, ``("error", (message, where, hint))`` or ``("crash", traceback)``."""
     import faulthandler
 
     faulthandler.disable()  # a crash here is reported by the parent, once, as the file's error
@@ -48,7 +49,7 @@ def _child(connection, path: str, options: dict[str, Any], memory_bytes: int) ->
 
         connection.send(("ok", read_tracks(path, **options)))
     except ResandiError as exc:
-        connection.send(("error", str(exc)))
+        connection.send(("error", (exc.message, exc.where, exc.hint)))  # kept apart: errors.csv has a column each
     except MemoryError:
         connection.send(("memory", ""))
     except BaseException:  # noqa: BLE001 - reported to the parent, which decides
@@ -102,7 +103,8 @@ def read_tracks_isolated(path: str | os.PathLike, *, timeout_s: float | None = N
     if kind == "ok":
         return payload
     if kind == "error":
-        raise TrackFormatError(payload.removeprefix(f"{source}: "), where=source)
+        message, where, hint = payload
+        raise TrackFormatError(message, where=where or source, hint=hint)
     if kind == "memory":
         raise TrackFormatError(f"reading needs more than the memory budget of {memory_gb:g} GB", where=source,
                                hint=f"split the file, or raise the budget with {READ_MEMORY_ENV}=GB")
