@@ -23,7 +23,7 @@ May import: :mod:`resandi_core.model`, :mod:`resandi_core.msd` and the base modu
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,8 +31,8 @@ import pandas as pd
 
 from .devices import default_batch_size, resolve_device
 from .errors import ResandiError
-from .model.gradcam import point_scores, upsample
 from .model.calibration import calibrated_probabilities, track_temperatures
+from .model.gradcam import point_scores, upsample
 from .model.inference import WindowClassifier
 from .model.preprocess import DEFAULT_WINDOW_STRIDE, PreparedTrack, prepare_track, preprocess
 from .model.spec import CLASS_NAMES, INPUT_LENGTH
@@ -201,7 +201,66 @@ def iter_classify(
     ClassificationResult
         As the generator's return value (``result = yield from iter_classify(...)``).
     """
+    (result,) = yield from iter_classify_many(
+        [tracks], model, device=device, batch_size=batch_size, target_class=target_class, relu=relu, gradcam=gradcam,
+        window_stride=window_stride,
+    )
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+@dataclass
+class _FileWindows:
+    """One file's tracks cut into windows, before the network sees them."""
+
+    tracks: Tracks | pd.DataFrame
+    source: str
+    prepared: list[PreparedTrack]
+    #: (track index, start) of every window, in track order.
+    windows: list[tuple[int, int]]
+
+
+def _prepare_file(tracks: Tracks | pd.DataFrame, window_stride: int) -> _FileWindows:
     table, source = _as_table(tracks)
+    missing_ids = int(table["track_id"].isna().sum())
+    if missing_ids:
+        raise ResandiError(
+            f"{missing_ids} row(s) have no track_id",
+            where=source or None,
+            hint="give every detection a track id, or remove those rows",
+        )
+    prepared = [
+        prepare_track(tid, group["frame"].to_numpy(), group["x"].to_numpy(), group["y"].to_numpy(), window_stride)
+        for tid, group in table.groupby("track_id", sort=True)
+    ]
+    windows = [(i, start) for i, track in enumerate(prepared) for start in track.starts]
+    return _FileWindows(tracks, source, prepared, windows)
+
+
+def iter_classify_many(
+    tracks_list: Sequence[Tracks | pd.DataFrame],
+    model: LoadedModel,
+    *,
+    device: str = "auto",
+    batch_size: int | None = None,
+    target_class: int | str | None = None,
+    relu: bool = False,
+    gradcam: bool = True,
+    window_stride: int = DEFAULT_WINDOW_STRIDE,
+) -> Generator[Progress, None, list[ClassificationResult | ResandiError]]:
+    """Classify the tracks of several files in shared batches; one result (or error) per file.
+
+    Small files (a few dozen tracks each) fill the network's batches together, so a
+    folder of them runs at the rate of one large file; every file's result is the
+    same as :func:`iter_classify` of it alone. Options as :func:`iter_classify`.
+
+    Returns
+    -------
+    list of ClassificationResult or ResandiError
+        In the order of ``tracks_list``; a file that cannot be classified (rows
+        without a track id) has its error in its place and does not stop the others.
+    """
     target_index = class_index(target_class)
     if batch_size is not None and batch_size < 1:
         raise ResandiError(f"batch size must be at least 1, not {batch_size}")
@@ -210,42 +269,59 @@ def iter_classify(
             f"window stride must be between 1 and {INPUT_LENGTH} points, not {window_stride}",
             hint="a larger stride would leave points that no window sees",
         )
-    missing_ids = int(table["track_id"].isna().sum())
-    if missing_ids:
-        raise ResandiError(
-            f"{missing_ids} row(s) have no track_id",
-            where=source or None,
-            hint="give every detection a track id, or remove those rows",
-        )
+    files: list[_FileWindows | ResandiError] = []
+    for tracks in tracks_list:
+        try:
+            files.append(_prepare_file(tracks, window_stride))
+        except ResandiError as exc:
+            files.append(exc)
+    good = [f for f in files if isinstance(f, _FileWindows)]
+    # Flat list of (file, track index, start) over all windows of all files.
+    windows = [(f, i, start) for f in good for i, start in f.windows]
+    total = len(windows)
     torch_device, device_reason = resolve_device(device)
     batch_size = batch_size or default_batch_size(torch_device)
-    prepared = [
-        prepare_track(tid, group["frame"].to_numpy(), group["x"].to_numpy(), group["y"].to_numpy(), window_stride)
-        for tid, group in table.groupby("track_id", sort=True)
-    ]
-    # Flat list of (track index, start) over all windows, in track order.
-    windows = [(i, start) for i, track in enumerate(prepared) for start in track.starts]
-    total = len(windows)
-    log.info("classifying %d tracks (%d windows) from %s on %s", len(prepared), total, source or "a table", device_reason)
+    log.info("classifying %d tracks (%d windows) of %d file(s) on %s",
+             sum(len(f.prepared) for f in good), total, len(good), device_reason)
     classifier = WindowClassifier.for_model(model, torch_device) if total else None
     logits = np.zeros((total, len(CLASS_NAMES)), dtype=np.float32)
     maps = np.zeros((total, len(CLASS_NAMES), 32), dtype=np.float32) if gradcam else None
     yield Progress(0, total)
     for begin in range(0, total, batch_size):
         chunk = windows[begin : begin + batch_size]
-        inputs = np.stack([preprocess(prepared[i].positions[s : s + INPUT_LENGTH]) for i, s in chunk])
+        inputs = np.stack([preprocess(f.prepared[i].positions[s : s + INPUT_LENGTH]) for f, i, s in chunk])
         batch_logits, batch_maps = classifier(inputs, gradcam)
         logits[begin : begin + len(chunk)] = batch_logits
         if maps is not None:
             maps[begin : begin + len(chunk)] = batch_maps
         yield Progress(begin + len(chunk), total)
+    results: list[ClassificationResult | ResandiError] = []
+    cursor = 0
+    for item in files:
+        if isinstance(item, ResandiError):
+            results.append(item)
+            continue
+        rows = slice(cursor, cursor + len(item.windows))
+        cursor += len(item.windows)
+        results.append(_finish_file(item, logits[rows], None if maps is None else maps[rows], model,
+                                    target_index, relu, device_reason))
+    return results
+
+
+def _finish_file(
+    item: _FileWindows, logits: np.ndarray, maps: np.ndarray | None, model: LoadedModel,
+    target_index: int | None, relu: bool, device_reason: str,
+) -> ClassificationResult:
+    """One file's result from its windows' logits and maps: calibration, tables, MSD fits and trust."""
+    prepared = item.prepared
     noise = {track.track_id: estimate_noise(track.positions, ~track.interpolated.astype(bool))
              for track in prepared if len(track.starts)}
     # Each window gets its track's temperature, chosen by the track's estimated noise.
-    window_noise = np.array([noise[prepared[i].track_id][1] for i, _ in windows], dtype=np.float64)
+    window_noise = np.array([noise[prepared[i].track_id][1] for i, _ in item.windows], dtype=np.float64)
     temperatures = track_temperatures(model.config, window_noise)
-    result = _assemble(prepared, logits, maps, source, target_index, relu, model.name, device_reason, temperatures)
-    result.tracks = _with_msd(result.tracks, tracks)
+    result = _assemble(prepared, logits, maps, item.source, target_index, relu, model.name, device_reason,
+                       temperatures)
+    result.tracks = _with_msd(result.tracks, item.tracks)
     result.tracks = trust_columns(result.tracks, noise, TrustRule.of_model(model.config))
     return result
 

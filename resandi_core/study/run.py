@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import logging
 import os
+import threading
 from collections.abc import Generator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -48,17 +49,20 @@ class BatchProgress(Progress):
     Attributes
     ----------
     file_index, n_files : int
-        The file being worked on (0-based) and the number of files.
+        The (first) file being worked on (0-based) and the number of files.
+    span : int
+        Files this stage works on together (classifying several small files at once).
     """
 
     file_index: int = 0
     n_files: int = 1
+    span: int = 1
 
     @property
     def overall(self) -> float:
-        """Files done, counting the current one's stage fraction (0 to ``n_files``)."""
+        """Files done, counting the current stage's fraction of its files (0 to ``n_files``)."""
         fraction = self.done / self.total if self.total else 0.0
-        return min(self.file_index + fraction, self.n_files)
+        return min(self.file_index + fraction * self.span, self.n_files)
 
 
 @dataclass
@@ -153,10 +157,12 @@ class _Prefetcher:
         self._files, self._cache, self._options, self._answer = files, cache, options, answer
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="resandi-batch-read")
         self._futures: dict[int, Future] = {}
+        from ..io.isolated import IsolatedReader
+
+        # One reader child for all files (used by the one pool thread only), a fresh one after a bad file.
+        self._reader = IsolatedReader()
 
     def _prepare(self, index: int) -> _Prepared:
-        from ..io.isolated import read_tracks_isolated
-
         path = self._files[index].path
         try:
             key = file_key(content_hash(path), self._answer)
@@ -166,7 +172,7 @@ class _Prefetcher:
         if (self._cache.has(key) and not self._options.force) or is_stack_path(path):
             return _Prepared(key)  # a movie is linked in the foreground, with its progress
         try:
-            return _Prepared(key, tracks=read_tracks_isolated(path, **self._options.read_options))
+            return _Prepared(key, tracks=self._reader.read(path, **self._options.read_options))
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
             return _Prepared(key, error=exc)
 
@@ -179,6 +185,12 @@ class _Prefetcher:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        # The pool thread may still be reading: close the reader from it, after that read.
+        threading.Thread(target=self._close_reader, daemon=True).start()
+
+    def _close_reader(self) -> None:
+        self._pool.shutdown(wait=True)
+        self._reader.close()
 
 
 def _events(job: Generator[Progress, None, Any], label: str | None, index: int, n: int) -> Generator[Progress, None, Any]:
@@ -195,27 +207,65 @@ def _events(job: Generator[Progress, None, Any], label: str | None, index: int, 
         labelled.close()
 
 
-def _classify_one(
-    item: StudyFile, prepared: _Prepared, model: LoadedModel, options: BatchOptions, label: str, index: int, n: int
-) -> Generator[Progress, None, tuple[dict[str, pd.DataFrame], dict[str, Any]]]:
-    """Link (a movie) and classify one file; its tables and meta for the cache. Raises with ``.stage`` set."""
-    from ..batch import FileRequest, link_request
-    from ..classify import iter_classify
+#: A chunk of small files is classified together once it holds this many tracks (or files):
+#: enough to fill the network's batches (256 windows on a CPU), few enough to lose little to a kill.
+CHUNK_TRACKS = 512
+CHUNK_FILES = 64
 
-    stage = "link"
+
+@dataclass
+class _Ready:
+    """A file with its tracks, waiting in a chunk to be classified."""
+
+    index: int
+    item: StudyFile
+    key: str
+    tracks: Tracks
+    link_summary: str | None = None
+
+
+def _link_movie(item: StudyFile, options: BatchOptions, label: str, index: int, n: int
+                ) -> Generator[Progress, None, tuple[Tracks, str]]:
+    """Locate and link a movie in the foreground (it has its own progress); its tracks and summary."""
+    from ..batch import FileRequest, link_request
+
+    request = FileRequest(item.path, linking=options.linking, first_plane_by_default=False, **options.link_options)
+    result = yield from _events(link_request(request, label.removesuffix(":")), None, index, n)
+    return result.tracks, result.summary()
+
+
+def _classify_chunk(chunk: Sequence[_Ready], model: LoadedModel, options: BatchOptions, n: int
+                    ) -> Generator[Progress, None, list[Any]]:
+    """Classify the files of a chunk in shared batches; per file its (tables, meta) or its error."""
+    from ..classify import iter_classify_many
+
+    first, last = chunk[0], chunk[-1]
+    label = (f"{first.item.path.name} ({first.index + 1}/{n}):" if len(chunk) == 1 else
+             f"{first.item.path.name} … {last.item.path.name} ({first.index + 1}-{last.index + 1}/{n}):")
+    job = iter_classify_many([ready.tracks for ready in chunk], model, **options.classify_options)
+    labelled = relabel(job, label)
     try:
-        tracks, link_counts = prepared.tracks, None
-        if tracks is None:
-            request = FileRequest(item.path, linking=options.linking, first_plane_by_default=False,
-                                  **options.link_options)
-            link_result = yield from _events(link_request(request, label.removesuffix(":")), None, index, n)
-            tracks, link_counts = link_result.tracks, link_result.summary()
-        stage = "classify"
-        result = yield from _events(iter_classify(tracks, model, **options.classify_options), label, index, n)
-    except Exception as exc:
-        exc.resandi_stage = stage  # type: ignore[attr-defined]
-        raise
-    return file_tables(item, tracks, result), file_meta(item, tracks, link_counts)
+        while True:
+            try:
+                event = next(labelled)
+            except StopIteration as stop:
+                results = stop.value
+                break
+            yield BatchProgress(event.done, event.total, event.stage, file_index=first.index, n_files=n,
+                                span=len(chunk))
+    finally:
+        labelled.close()
+    outcomes: list[Any] = []
+    for ready, result in zip(chunk, results):
+        if isinstance(result, BaseException):
+            outcomes.append(result)
+            continue
+        try:
+            outcomes.append((file_tables(ready.item, ready.tracks, result),
+                             file_meta(ready.item, ready.tracks, ready.link_summary)))
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
+            outcomes.append(exc)
+    return outcomes
 
 
 def file_meta(item: StudyFile, tracks: Tracks, link_summary: str | None = None) -> dict[str, Any]:
@@ -264,40 +314,62 @@ def iter_batch(
                           hint="choose a folder you can write to") from None
     cache = FileCache(out_dir)
     answer = options.answer_options(model.config.get("weights", {}).get("sha256", model.name))
-    done: list[tuple[StudyFile, CachedFile]] = []
-    errors: list[dict[str, Any]] = []
-    n_new = n_reused = 0
+    done: dict[int, tuple[StudyFile, CachedFile]] = {}
+    errors: dict[int, dict[str, Any]] = {}
+    counts = {"new": 0, "reused": 0}
+    n = len(files)
     prefetcher = _Prefetcher(files, cache, options, answer)
+
+    def finish(chunk: Sequence[_Ready], outcomes: Sequence[Any]) -> None:
+        for ready, outcome in zip(chunk, outcomes):
+            if isinstance(outcome, BaseException):
+                errors[ready.index] = error_row(ready.item, "classify", outcome)
+                continue
+            tables, meta = outcome
+            meta = {**meta, "key": ready.key}
+            cache.store(ready.key, tables, meta)
+            # Written with the same float format as the cache: the same text either way.
+            done[ready.index] = (ready.item, CachedFile(tables, meta))
+            counts["new"] += 1
+
     try:
+        chunk: list[_Ready] = []
         for index, item in enumerate(files):
-            label = f"{item.path.name} ({index + 1}/{len(files)}):"
-            yield BatchProgress(0, 1, f"{label} read", file_index=index, n_files=len(files))
+            label = f"{item.path.name} ({index + 1}/{n}):"
+            yield BatchProgress(0, 1, f"{label} read", file_index=index, n_files=n)
             prepared = prefetcher.get(index)
             if prepared.error is not None:
-                errors.append(error_row(item, prepared.stage, prepared.error))
+                errors[index] = error_row(item, prepared.stage, prepared.error)
                 continue
             if cache.has(prepared.key) and not options.force:
                 try:
-                    done.append((item, cache.load(prepared.key)))
-                    n_reused += 1
+                    done[index] = (item, cache.load(prepared.key))
+                    counts["reused"] += 1
                     continue
                 except (OSError, ValueError) as exc:  # a damaged cache entry: classify again
                     log.warning("cache of %s unreadable (%s); classifying it again", item.path, exc)
-            try:
-                tables, meta = yield from _classify_one(item, prepared, model, options, label, index, len(files))
-            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
-                errors.append(error_row(item, getattr(exc, "resandi_stage", "classify"), exc))
-                continue
-            cache.store(prepared.key, tables, {**meta, "key": prepared.key})
-            done.append((item, cache.load(prepared.key)))
-            n_new += 1
-        yield BatchProgress(len(files), len(files), "write", file_index=len(files), n_files=len(files))
+            tracks, link_summary = prepared.tracks, None
+            if tracks is None:
+                try:
+                    tracks, link_summary = yield from _link_movie(item, options, label, index, n)
+                except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
+                    errors[index] = error_row(item, "link", exc)
+                    continue
+            chunk.append(_Ready(index, item, prepared.key, tracks, link_summary))
+            if sum(r.tracks.n_tracks for r in chunk) >= CHUNK_TRACKS or len(chunk) >= CHUNK_FILES:
+                finish(chunk, (yield from _classify_chunk(chunk, model, options, n)))
+                chunk = []
+        if chunk:
+            finish(chunk, (yield from _classify_chunk(chunk, model, options, n)))
+        yield BatchProgress(n, n, "write", file_index=n, n_files=n)
     finally:
         prefetcher.close()
-    error_table = pd.DataFrame(errors, columns=ERROR_COLUMNS)
-    manifest = run_manifest(files, model, options, {str(item.path): cached.meta for item, cached in done}, error_table)
-    written = write_outputs(out_dir, [(item, cached.tables) for item, cached in done], error_table, manifest)
-    return BatchResult(out_dir, written, len(files), n_new, n_reused, len(error_table), error_table)
+    error_table = pd.DataFrame([errors[i] for i in sorted(errors)], columns=ERROR_COLUMNS)
+    finished = [done[i] for i in sorted(done)]
+    manifest = run_manifest(files, model, options, {str(item.path): cached.meta for item, cached in finished},
+                            error_table)
+    written = write_outputs(out_dir, [(item, cached.tables) for item, cached in finished], error_table, manifest)
+    return BatchResult(out_dir, written, n, counts["new"], counts["reused"], len(error_table), error_table)
 
 
 def run_manifest(
