@@ -110,30 +110,24 @@ def _cmd_classify(args: argparse.Namespace) -> int:
 
 def _write_study_tables(outcomes: Sequence, model, args: argparse.Namespace) -> list[Path]:
     """The tables ``resandi batch`` writes (one condition per parent folder), for ``--report``."""
-    import pandas as pd
-
     from ..io.inputs import is_stack_path
     from ..study.conditions import StudyFile
-    from ..study.layout import ERROR_COLUMNS
-    from ..study.outputs import file_tables, write_outputs
-    from ..study.run import BatchOptions, error_row, file_meta, run_manifest
+    from ..study.run import BatchOptions, error_row, write_classified
 
-    items = [StudyFile(o.path, o.path.resolve().parent.name) for o in outcomes]
-    done, errors = [], []
-    for item, outcome in zip(items, outcomes):
+    classified, errors, summaries = [], [], {}
+    for outcome in outcomes:
+        item = StudyFile(outcome.path, outcome.path.resolve().parent.name)
         if outcome.result is not None:
-            done.append((item, file_tables(item, outcome.tracks, outcome.result)))
+            classified.append((item, outcome.tracks, outcome.result))
+            if outcome.link_result is not None:
+                summaries[str(outcome.path)] = outcome.link_result.summary()
         else:
             stage = "classify" if outcome.tracks is not None else "link" if is_stack_path(item.path) else "read"
             errors.append(error_row(item, stage, outcome.exception or RuntimeError(outcome.failure)))
     options = BatchOptions(read_options=read_options_from_args(args), linking=params_from_args(args).to_dict(),
                            link_options=link_options_from_args(args), classify_options=classify_options_from_args(args),
                            command=args.command_line)
-    metas = {str(o.path): file_meta(item, o.tracks, o.link_result.summary() if o.link_result else None)
-             for item, o in zip(items, outcomes) if o.result is not None}
-    error_table = pd.DataFrame(errors, columns=ERROR_COLUMNS)
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    return write_outputs(Path(args.out), done, error_table, run_manifest(items, model, options, metas, error_table))
+    return write_classified(args.out, classified, model, options, errors, summaries)
 
 
 def _cmd_formats(args: argparse.Namespace) -> int:

@@ -372,6 +372,50 @@ def iter_batch(
     return BatchResult(out_dir, written, n, counts["new"], counts["reused"], len(error_table), error_table)
 
 
+def write_classified(
+    out_dir: str | os.PathLike,
+    classified: Sequence[tuple[StudyFile, Tracks, Any]],
+    model: LoadedModel,
+    options: BatchOptions,
+    errors: Sequence[dict[str, Any]] = (),
+    link_summaries: dict[str, str] | None = None,
+) -> list[Path]:
+    """Write the folder ``resandi batch`` writes from files classified elsewhere (``classify --report``, the app).
+
+    Parameters
+    ----------
+    out_dir : path
+        Created if missing.
+    classified : sequence of (StudyFile, Tracks, ClassificationResult)
+    model : LoadedModel
+        The model that classified them (for run.json).
+    options : BatchOptions
+        How they were read, linked and classified (for run.json).
+    errors : sequence of dict
+        Rows of errors.csv (:func:`error_row`) for files that failed.
+    link_summaries : dict, optional
+        Path -> linking summary, for movies.
+
+    Returns
+    -------
+    list of Path
+        The files written (all renamed into place together).
+    """
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output folder ({exc.strerror or exc})", where=str(out_dir),
+                          hint="choose a folder you can write to") from None
+    link_summaries = link_summaries or {}
+    done = [(item, file_tables(item, tracks, result)) for item, tracks, result in classified]
+    metas = {str(item.path): file_meta(item, tracks, link_summaries.get(str(item.path)))
+             for item, tracks, _ in classified}
+    error_table = pd.DataFrame(list(errors), columns=ERROR_COLUMNS)
+    items = [item for item, _, _ in classified] + [StudyFile(Path(e["file"]), e["condition"]) for e in errors]
+    return write_outputs(out_dir, done, error_table, run_manifest(items, model, options, metas, error_table))
+
+
 def run_manifest(
     files: Sequence[StudyFile], model: LoadedModel, options: BatchOptions,
     status: dict[str, dict[str, Any]], errors: pd.DataFrame,
