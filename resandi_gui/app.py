@@ -1,9 +1,11 @@
 """Entry point of ``resandi-gui``.
 
-``resandi-gui [FILES...] [--classify] [--screenshot PNG] [--tab data|results|training]``
+``resandi-gui [FILES...] [--classify] [--screenshot PNG] [--tab data|results|training] [--batch-dialog]``
 opens the files, optionally classifies them, and with ``--screenshot`` saves the
 main window once all work is done and exits (exit code 1 if a job failed), so
-the app can be looked at and smoke-tested without a screen.
+the app can be looked at and smoke-tested without a screen. ``--batch-dialog``
+opens File ▸ Batch Classify Folders with the FILES that are folders in it (the
+screenshot is then of the dialog).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 TABS = ("data", "results", "training")
 #: After the window is shown, wait this long before loading the heavy libraries.
@@ -35,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--classify", action="store_true", help="classify the files once opened (movies are linked first)")
     parser.add_argument("--screenshot", metavar="PNG", help="save the main window to PNG once all work is done, then exit")
     parser.add_argument("--tab", choices=TABS, help="show this tab (for --screenshot)")
+    parser.add_argument("--batch-dialog", action="store_true",
+                        help="open File > Batch Classify Folders with the FILES that are folders (for --screenshot)")
     parser.add_argument("--size", type=window_size, default="1400x900", metavar="WxH",
                         help="window size in px (default 1400x900)")
     return parser
@@ -68,8 +73,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.runner.failed.connect(failures.append)
     if args.screenshot and args.files:
         window.ask_calibration = lambda *_: None  # no modal dialog in a scripted run
-    if args.files:
-        window.open_files(args.files)
+    folders = [f for f in args.files if Path(f).is_dir()] if args.batch_dialog else []
+    files = [f for f in args.files if f not in folders]
+    dialog = window.study_actions.show_batch_dialog() if args.batch_dialog else None
+    if dialog is not None:
+        dialog.add_folders(folders)
+        dialog.update_preview()
+    if files:
+        window.open_files(files)
         if args.classify:
             window.runner.when_idle(lambda: window.classify(window.session.files))
     if args.screenshot:
@@ -82,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.tab:
                 window.tabs.setCurrentIndex(TABS.index(args.tab))
             app.processEvents()
-            ok = window.grab().save(args.screenshot)
+            ok = (dialog or window).grab().save(args.screenshot)
             if not ok:
                 print(f"error: could not write the screenshot to {args.screenshot}", file=sys.stderr)
             for failure in failures:

@@ -37,6 +37,7 @@ from .panels.data_panel import DataPanel
 from .panels.results_panel import ResultsPanel
 from .panels.training_panel import TrainingPanel
 from .session import KIND_MOVIE, KIND_TRACKS, Session, SessionFile
+from .study_actions import StudyActions
 from .widgets.calibration_dialog import CalibrationDialog
 from .widgets.job_progress import JobProgress
 from .widgets.session_list import SessionList
@@ -132,6 +133,7 @@ class MainWindow(QMainWindow):
         self.calibration_action = file_menu.addAction("Set &Calibration…", self._edit_calibration)
         self.export_action = file_menu.addAction("&Export Results…", self.choose_export_folder)
         self.export_action.setShortcut("Ctrl+E")
+        self.study_actions = StudyActions(self, file_menu)  # Export Report…, Batch Classify Folders…
         file_menu.addSeparator()
         file_menu.addAction("&Quit", self.close).setShortcut(QKeySequence.StandardKey.Quit)
 
@@ -140,6 +142,7 @@ class MainWindow(QMainWindow):
         self.classify_action.setShortcut("Ctrl+R")
         self.classify_all_action = analysis.addAction("Classify &All Files", lambda: self.classify(self.session.files))
         self.classify_all_action.setShortcut("Ctrl+Shift+R")
+        analysis.addAction(self.study_actions.batch_action)
         analysis.addSeparator()
         self.model_menu = analysis.addMenu("&Model")
         self.model_menu.aboutToShow.connect(self._fill_model_menu)

@@ -103,7 +103,7 @@ def test_batch_study_tree_end_to_end(study, tmp_path, untrained_model_dir):
     assert {Path(f).name for f in results["file"]} == good
     assert results.groupby("condition")["file"].nunique().to_dict() == {"control": 3, "drug": 1}
 
-    summary = pd.read_csv(out / "summary.csv")
+    summary = pd.read_csv(out / "summary.csv", converters={"file": str})  # condition rows: file empty
     pd.testing.assert_frame_equal(summary, summarise(results).pipe(lambda t: t.astype(summary.dtypes.to_dict())),
                                   check_exact=False, rtol=1e-6)
     per_condition = summary[summary["level"] == "condition"].set_index("condition")
@@ -178,3 +178,17 @@ def test_a_killed_batch_resumes(study, tmp_path, untrained_model_dir):
     run = run_cli("batch", study, "--out", out, "--model", untrained_model_dir)
     assert f"{9 - finished} files classified, {finished} reused" in run.stderr
     assert pd.read_csv(out / "results.csv")["file"].nunique() == 9
+
+
+def test_ensemble_msd_pools_pairs_of_files_with_the_same_frame_interval():
+    from resandi_core.study.summary import pool_emsd
+
+    rows = []
+    for file, dt, msd, pairs in (("a", 0.1, 1.0, 100), ("b", 0.1000000001, 3.0, 300), ("c", 0.5, 50.0, 10)):
+        for lag in (1, 2):
+            rows.append({"condition": "x", "file": file, "lag_frames": lag, "lag_time": lag * dt, "time_unit": "s",
+                         "msd": msd * lag, "msd_unit": "µm^2", "n_pairs": pairs, "n_tracks": 5})
+    pooled = pool_emsd(pd.DataFrame(rows))
+    assert list(pooled["lag_frames"]) == [1, 2] and list(pooled["n_files"]) == [2, 2]
+    assert pooled["msd"].tolist() == pytest.approx([(1 * 100 + 3 * 300) / 400, 2 * (1 * 100 + 3 * 300) / 400])
+    assert pooled["lag_time"].tolist() == pytest.approx([0.1, 0.2]) and (pooled["n_files_other_units"] == 1).all()

@@ -1,10 +1,9 @@
-"""``resandi batch | report``: folders of files by condition into one results folder, and its report."""
+"""``resandi batch``: folders of files by condition into one results folder (and its report)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from .classify import (
     add_model_options,
@@ -16,18 +15,10 @@ from .classify import (
 from .link import add_linking_options, link_options_from_args, params_from_args
 from .options import int_in
 from .progress import run_with_bar
+from .report import write_report_with_bar
 
 EXIT_OK = 0
 EXIT_ERROR = 1
-
-
-def write_report_with_bar(run_dir: Path, quiet: bool) -> None:
-    """Write the HTML and PDF report of a results folder, saying where."""
-    from ..report import iter_write_report
-
-    paths = run_with_bar(iter_write_report(run_dir), quiet=quiet)
-    if not quiet:
-        print(f"report: {paths.html}\n        {paths.pdf}\nfigures (PNG, SVG, CSV): {paths.figures}", file=sys.stderr)
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
@@ -62,13 +53,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     return EXIT_ERROR if result.n_failed else EXIT_OK
 
 
-def _cmd_report(args: argparse.Namespace) -> int:
-    write_report_with_bar(Path(args.results), args.quiet)
-    return EXIT_OK
-
-
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``batch`` and ``report`` to a ``parser.add_subparsers()`` object."""
+    """Add ``batch`` to a ``parser.add_subparsers()`` object."""
     batch = sub.add_parser("batch", help="classify folders of track files and movies by condition", description=(
         "Classify every track file and TIFF movie under the folders given, by condition: the first sub-folder "
         "level names the condition (EXPERIMENT/control/*.csv, EXPERIMENT/drug/*.tif). Writes results.csv "
@@ -87,10 +73,3 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_reading_options(batch)
     add_linking_options(batch)
     batch.set_defaults(func=_cmd_batch)
-
-    report = sub.add_parser("report", help="write the HTML and PDF report of a results folder", description=(
-        "Write RESULTS/report/report.html (self-contained, opens offline) and report.pdf from the folder that "
-        "`resandi batch` (or `resandi classify --report`) wrote, with every figure also as PNG, SVG and CSV."))
-    report.add_argument("results", metavar="RESULTS_DIR")
-    report.add_argument("-q", "--quiet", action="store_true")
-    report.set_defaults(func=_cmd_report)

@@ -98,7 +98,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     if not args.quiet:
         print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
     if args.report:
-        from .batch import write_report_with_bar
+        from .report import write_report_with_bar
 
         write_report_with_bar(Path(args.out), args.quiet)
     failed = len(outcomes) - len(results)

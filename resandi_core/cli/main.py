@@ -27,7 +27,7 @@ EXIT_CANCELLED = 130
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``resandi`` parser with every command registered."""
-    from . import batch, classify, link, models, train
+    from . import batch, classify, link, models, report, train
 
     parser = argparse.ArgumentParser(
         prog="resandi",
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     classify.register(sub)
     batch.register(sub)
+    report.register(sub)
     link.register(sub)
     models.register(sub)
     train.register(sub)

@@ -106,8 +106,8 @@ def pool_emsd(per_file: pd.DataFrame) -> pd.DataFrame:
 
     Pooling the pairs of all files at each lag is a mean of the files' MSDs
     weighted by their pair counts. Files are pooled only in the units most
-    files of the condition have (µm and s when calibrated); others are counted
-    in ``n_files_other_units``.
+    files of the condition have (µm and s when calibrated) and their most common
+    frame interval; others are counted in ``n_files_other_units``.
 
     Parameters
     ----------
@@ -121,18 +121,21 @@ def pool_emsd(per_file: pd.DataFrame) -> pd.DataFrame:
     """
     if per_file.empty:
         return pd.DataFrame(columns=EMSD_COLUMNS)
+    # Files pool when they share units and frame interval (to 6 significant digits: CSV round trips differ).
+    per_file = per_file.assign(step=(per_file["lag_time"] / per_file["lag_frames"]).map(lambda v: float(f"{v:.6g}")))
     parts = []
     for condition, group in per_file.groupby("condition", sort=True):
-        units = group.groupby(["msd_unit", "time_unit"])["file"].nunique().sort_values(ascending=False)
-        msd_unit, time_unit = units.index[0]
-        same = group[(group["msd_unit"] == msd_unit) & (group["time_unit"] == time_unit)]
+        kinds = group.groupby(["msd_unit", "time_unit", "step"])["file"].nunique().sort_values(ascending=False,
+                                                                                             kind="stable")
+        msd_unit, time_unit, step = kinds.index[0]
+        same = group[(group["msd_unit"] == msd_unit) & (group["time_unit"] == time_unit) & (group["step"] == step)]
         weighted = same.assign(weighted=same["msd"] * same["n_pairs"])
-        # lag_time differs between files with different frame intervals: pool on the time itself.
-        pooled = weighted.groupby("lag_time", sort=True).agg(
-            lag_frames=("lag_frames", "min"), weighted=("weighted", "sum"), n_pairs=("n_pairs", "sum"),
-            n_tracks=("n_tracks", "sum"), n_files=("file", "nunique"),
+        pooled = weighted.groupby("lag_frames", sort=True).agg(
+            weighted=("weighted", "sum"), n_pairs=("n_pairs", "sum"), n_tracks=("n_tracks", "sum"),
+            n_files=("file", "nunique"),
         ).reset_index()
         pooled["msd"] = pooled["weighted"] / pooled["n_pairs"]
+        pooled["lag_time"] = pooled["lag_frames"] * step
         pooled = pooled.assign(condition=condition, time_unit=time_unit, msd_unit=msd_unit,
                                n_files_other_units=int(group["file"].nunique() - same["file"].nunique()))
         parts.append(pooled[EMSD_COLUMNS])

@@ -17,6 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
 
+from ..widgets.plot_export import install_save_menu
 from .track_overlay import HIGHLIGHT_COLOUR, PREVIEW_COLOUR, TAIL_FRAMES, TRACK_COLOURS, TrackTails, nice_length
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ class MovieView(QWidget):
         self.histogram = pg.HistogramLUTItem(image=self.image_item)
         self.histogram.setToolTip("Brightness and contrast: drag the yellow bars.")
         self.graphics.addItem(self.histogram)
+        install_save_menu(self.graphics, "movie_frame")
         self._image: np.ndarray | None = None
         self._curves = [pg.PlotCurveItem(pen=pg.mkPen(c, width=1.5), skipFiniteCheck=True) for c in TRACK_COLOURS]
         self._highlight = pg.PlotCurveItem(pen=pg.mkPen(HIGHLIGHT_COLOUR, width=3.5), skipFiniteCheck=True)

@@ -1,8 +1,9 @@
 """The Results view: a file's tracks table beside the selected track's plots.
 
-Left, the filterable table of every track; right, a control row (Grad-CAM target
-class, signed or ReLU) above the selected track's trajectory coloured by
-Grad-CAM, the overview of all tracks, the class probabilities and the MSD.
+Left, the filterable table of every track above the class fractions of the
+rows it shows; right, a control row (Grad-CAM target class, signed or ReLU)
+above the selected track's trajectory coloured by Grad-CAM, the overview of all
+tracks, the class probabilities and the MSD.
 Selecting a track anywhere (table row, overview click, :meth:`select_track`)
 selects it everywhere; each view is updated directly, never through another
 view's signal, so there are no signal loops.
@@ -35,6 +36,7 @@ from resandi_core.errors import ResandiError
 from resandi_core.model.spec import CLASS_NAMES
 
 from ..session import SessionFile
+from ..widgets.class_fractions import ClassFractionChart
 from ..widgets.msd_plot import MsdPlot
 from ..widgets.overview_plot import OverviewPlot
 from ..widgets.probability_chart import ProbabilityChart
@@ -85,6 +87,7 @@ class ResultsPanel(QWidget):
         self.hint.setMargin(40)
         self.hint.setStyleSheet("font-size: 13pt; color: #555555;")
         self.table = TrackTable()
+        self.fractions = ClassFractionChart()
         self.trajectory = TrajectoryPlot()
         self.probabilities = ProbabilityChart()
         self.msd = MsdPlot()
@@ -106,6 +109,8 @@ class ResultsPanel(QWidget):
         self.info_label = QLabel()
         self.info_label.setObjectName("resultsInfo")
         self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Wrapped, so a long file or model name takes a second line instead of widening the window past the screen.
+        self.info_label.setWordWrap(True)
 
         self.stack = QStackedWidget()
         self.stack.addWidget(self.hint)
@@ -115,6 +120,8 @@ class ResultsPanel(QWidget):
         layout.addWidget(self.stack)
 
         self.table.track_activated.connect(self.select_track)
+        # The chart counts the rows the table shows: it follows every filter and every new file.
+        self.table.filters_changed.connect(lambda: self.fractions.show_table(self.table))
         self.overview.track_clicked.connect(self.select_track)
         self.target_combo.currentTextChanged.connect(lambda _: self._show_selected())
         self.relu_button.toggled.connect(self._on_relu_toggled)
@@ -148,8 +155,13 @@ class ResultsPanel(QWidget):
         right_layout.addLayout(controls)
         right_layout.addWidget(plots, 1)
 
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.table)
+        left.addWidget(self.fractions)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 1)
         main = QSplitter(Qt.Orientation.Horizontal)
-        main.addWidget(self.table)
+        main.addWidget(left)
         main.addWidget(right)
         main.setStretchFactor(0, 2)
         main.setStretchFactor(1, 5)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from resandi_core.model.spec import CLASS_NAMES
 
 from .class_colors import class_tick_label
+from .plot_export import install_save_menu
 
 #: White to dark blue (matplotlib's "Blues", as confusion.png written by the core).
 _BLUES = pg.ColorMap([0.0, 0.5, 1.0], [(247, 251, 255), (107, 174, 214), (8, 48, 107)])
@@ -45,6 +46,7 @@ class ConfusionMatrixView(QWidget):
         self.plot.setToolTip("Each row is one true class; a cell is the % of that class's trajectories "
                              "predicted as the column's class (each row sums to 100%)")
         self.plot.setMenuEnabled(False)
+        install_save_menu(self.plot, "confusion_matrix")
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
         # No aspect lock: square cells would leave the axes far from a wide grid.

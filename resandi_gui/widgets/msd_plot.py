@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from .class_colors import TEXT_HEX, set_axis_label, style_plot
+from .plot_export import install_save_menu
 from .track_table_model import pretty_unit
 
 POINT_HEX = "#332288"
@@ -58,6 +59,7 @@ class MsdPlot(QWidget):
             axisItems={"bottom": LogAxis("bottom"), "left": LogAxis("left")}
         )
         self.plot.setMenuEnabled(False)
+        install_save_menu(self.graphics, "msd")
         self.plot.setLogMode(x=True, y=True)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         style_plot(self.plot)

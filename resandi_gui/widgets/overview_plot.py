@@ -28,6 +28,7 @@ from .class_colors import (
     xy_plot,
 )
 from .colored_segments import ColoredSegments, connect_mask
+from .plot_export import install_save_menu
 from .track_lines import TrackLines
 
 COLOR_BY_CLASS = "class"
@@ -65,6 +66,7 @@ class OverviewPlot(QWidget):
         self.mode_combo.setToolTip("Colour every track by its predicted class or by its Grad-CAM scores")
         self.mode_combo.currentTextChanged.connect(lambda _: self.redraw())
         self.graphics, self.plot = xy_plot()
+        install_save_menu(self.graphics, "overview")
         # A Qt label, not a pyqtgraph LegendItem: in a layout column the latter
         # stretches its rows over the plot's full height.
         self.legend = QLabel()

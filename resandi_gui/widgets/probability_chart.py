@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from resandi_core.model.spec import CLASS_NAMES
 
 from .class_colors import HIGHLIGHT_HEX, class_colors, class_tick_label, set_axis_label, style_plot
+from .plot_export import install_save_menu
 
 BAR_WIDTH = 0.7
 
@@ -30,6 +31,7 @@ class ProbabilityChart(QWidget):
         self.graphics.setBackground("w")
         self.plot: pg.PlotItem = self.graphics.addPlot()
         self.plot.setMenuEnabled(False)
+        install_save_menu(self.graphics, "class_probabilities")
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
         style_plot(self.plot)

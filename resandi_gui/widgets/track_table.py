@@ -44,9 +44,12 @@ class TrackTable(QWidget):
     -------
     track_activated(object)
         The user selected a row: its track id.
+    filters_changed()
+        The shown rows changed (a filter, or new tracks): :meth:`visible_rows` is new.
     """
 
     track_activated = Signal(object)
+    filters_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -173,6 +176,7 @@ class TrackTable(QWidget):
             self._syncing = syncing
         self._update_count()
         self.select_track(selected)
+        self.filters_changed.emit()
 
     def _update_count(self) -> None:
         n_uncertain = int(self.model.uncertain_rows().sum())

@@ -18,6 +18,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
+from .plot_export import install_save_menu
+
 log = logging.getLogger(__name__)
 
 TRAIN_COLOUR = (31, 119, 180)  # blue
@@ -56,6 +58,8 @@ class TrainingCurves(QWidget):
         super().__init__(parent)
         self.loss_plot = _plot("Loss", "loss")
         self.accuracy_plot = _plot("Accuracy", "accuracy (%)")
+        install_save_menu(self.loss_plot, "training_loss")
+        install_save_menu(self.accuracy_plot, "training_accuracy")
         self.accuracy_plot.setYRange(0, 100, padding=0.02)
         self.accuracy_plot.enableAutoRange(axis="y", enable=False)
         layout = QHBoxLayout(self)

@@ -24,6 +24,7 @@ from .class_colors import (
     xy_plot,
 )
 from .colored_segments import ColoredSegments, connect_mask
+from .plot_export import install_save_menu
 
 
 class TrajectoryPlot(QWidget):
@@ -38,6 +39,7 @@ class TrajectoryPlot(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.graphics, self.plot = xy_plot()
+        install_save_menu(self.graphics, "trajectory")
         self.colorbar = pg.ColorBarItem(values=(-1, 1), colorMap=gradcam_colormap(False), interactive=False, width=14)
         self.colorbar.setMenuEnabled(False)
         label_colorbar(self.colorbar, "Grad-CAM score")
