@@ -150,8 +150,13 @@ def error_row(item: StudyFile, stage: str, exc: BaseException) -> dict[str, Any]
             "what_to_do": hint, "internal": not failure.expected}
 
 
+#: Track files read ahead of the one in hand (their tables wait in memory): enough that a
+#: chunk of small files is read while the chunk before it is classified.
+READ_AHEAD = 16
+
+
 class _Prefetcher:
-    """Hashes and reads the next file in a background thread while the current one is classified."""
+    """Hashes and reads the next files in a background thread while the current ones are classified."""
 
     def __init__(self, files: Sequence[StudyFile], cache: FileCache, options: BatchOptions, answer: dict) -> None:
         self._files, self._cache, self._options, self._answer = files, cache, options, answer
@@ -177,10 +182,11 @@ class _Prefetcher:
             return _Prepared(key, error=exc)
 
     def get(self, index: int) -> _Prepared:
-        """File ``index`` prepared (waiting for it if needed); starts preparing ``index + 1``."""
+        """File ``index`` prepared (waiting for it if needed); queues the next :data:`READ_AHEAD` files."""
         future = self._futures.pop(index, None) or self._pool.submit(self._prepare, index)
-        if index + 1 < len(self._files):
-            self._futures[index + 1] = self._pool.submit(self._prepare, index + 1)
+        for ahead in range(index + 1, min(index + 1 + READ_AHEAD, len(self._files))):
+            if ahead not in self._futures:
+                self._futures[ahead] = self._pool.submit(self._prepare, ahead)
         return future.result()
 
     def close(self) -> None:
