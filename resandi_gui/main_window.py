@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QActionGroup, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -24,12 +24,12 @@ from PySide6.QtWidgets import (
 
 from resandi_core import __version__
 from resandi_core.batch import FileOutcome, FileRequest, iter_read_files, iter_write_results
-from resandi_core.devices import DEVICE_CHOICES
 from resandi_core.errors import Failure, ResandiError
 from resandi_core.io.inputs import expand_inputs, is_stack_path
 from resandi_core.paths import sample_path
 from resandi_core.settings import Settings, load_settings, save_settings
 
+from .class_help import show_class_help
 from .errors import log_file_path, show_error
 from .files import apply_calibration, classify_job, missing_calibration, request_for_movie, request_from_panel
 from .gc_guard import collect_garbage_on_ui_thread
@@ -38,9 +38,12 @@ from .panels.results_panel import ResultsPanel
 from .panels.training_panel import TrainingPanel
 from .session import KIND_MOVIE, KIND_TRACKS, Session, SessionFile
 from .study_actions import StudyActions
+from .unsaved import confirm_discard, mark_exported
+from .wheel_guard import install_wheel_guard
 from .widgets.calibration_dialog import CalibrationDialog
 from .widgets.job_progress import JobProgress
 from .widgets.session_list import SessionList
+from .window_menus import fill_device_menu, fill_model_menu
 from .workers import JobRunner
 
 log = logging.getLogger(__name__)
@@ -80,6 +83,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: Settings | None = None) -> None:
         super().__init__()
         collect_garbage_on_ui_thread()  # never destroy Qt objects on a worker thread
+        install_wheel_guard()  # the wheel edits no spin box or combo box the user has not clicked into
         self.settings = settings if settings is not None else load_settings()
         self.setWindowTitle(f"ResAnDi {__version__}")
         self.resize(1400, 900)
@@ -103,13 +107,13 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
 
         self.session_list = SessionList(self.session)
-        self.session_list.setMinimumWidth(240)
+        self.session_list.setMinimumWidth(170)  # leaves the views room in a 1280 px window
         dock = QDockWidget("Files", self)
         dock.setObjectName("filesDock")
         dock.setWidget(self.session_list)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-        self.resizeDocks([dock], [250], Qt.Orientation.Horizontal)
+        self.resizeDocks([dock], [200], Qt.Orientation.Horizontal)
 
         self.job_progress = JobProgress(self.runner)
         self.statusBar().addPermanentWidget(self.job_progress)
@@ -135,7 +139,9 @@ class MainWindow(QMainWindow):
         self.export_action.setShortcut("Ctrl+E")
         self.study_actions = StudyActions(self, file_menu)  # Export Report…, Batch Classify Folders…
         file_menu.addSeparator()
-        file_menu.addAction("&Quit", self.close).setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action = file_menu.addAction("&Quit", lambda: confirm_discard(self, self.session.files, "Quit")
+                                               and self.close())
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
 
         analysis = bar.addMenu("&Analysis")
         self.classify_action = analysis.addAction("&Classify This File", lambda: self.classify([self.session.current]))
@@ -146,18 +152,14 @@ class MainWindow(QMainWindow):
         analysis.addSeparator()
         self.model_menu = analysis.addMenu("&Model")
         self.model_menu.aboutToShow.connect(self._fill_model_menu)
-        device_menu = analysis.addMenu("&Device")
-        self.device_group = QActionGroup(self)
-        for name in DEVICE_CHOICES:
-            action = device_menu.addAction(name)
-            action.setCheckable(True)
-            action.setChecked(name == self.settings.device)
-            action.triggered.connect(lambda _=False, n=name: self._set_device(n))
-            self.device_group.addAction(action)
+        self.device_menu = analysis.addMenu("&Device")  # only the devices this computer has
+        self.device_menu.aboutToShow.connect(lambda: fill_device_menu(self.device_menu, self.settings.device,
+                                                                      self._set_device))
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction("Open Sample &Tracks (TrackMate CSV)", lambda: self.open_files([sample_path("bulk_water_tracks.csv")]))
         help_menu.addAction("Open Sample &Movie (TIFF)", self.open_sample_movie)
+        help_menu.addAction("The &Eight Classes…", lambda: show_class_help(self))
         help_menu.addSeparator()
         help_menu.addAction("Show &Log File", self._show_log_path)
         help_menu.addAction("&About ResAnDi", self._show_about)
@@ -170,17 +172,7 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction("(none yet)").setEnabled(False)
 
     def _fill_model_menu(self) -> None:
-        from resandi_core.model.registry import default_model_name, list_models
-
-        self.model_menu.clear()
-        active = self.settings.model or default_model_name() or ""
-        for info in list_models():
-            label = f"{info.name} ({info.origin}{', UNTRAINED' if not info.trained else ''})"
-            action = self.model_menu.addAction(label, lambda n=info.name: self.use_model(n))
-            action.setCheckable(True)
-            action.setChecked(info.name == active or str(info.path) == active)
-        self.model_menu.addSeparator()
-        self.model_menu.addAction("Choose Model &Folder…", self._choose_model_folder)
+        fill_model_menu(self.model_menu, self.settings.model, self.use_model, self._choose_model_folder)
 
     def _connect(self) -> None:
         self.runner.failed.connect(self._on_job_failed)
@@ -191,6 +183,10 @@ class MainWindow(QMainWindow):
         self.results_panel.relu_toggled.connect(self._set_relu)
         self.data_panel.linking_changed.connect(self._set_linking)
         self.training_panel.use_model_requested.connect(self.use_model)
+        welcome = self.data_panel.welcome
+        welcome.open_clicked.connect(self.choose_files)
+        welcome.sample_tracks_clicked.connect(lambda: self.open_files([sample_path("bulk_water_tracks.csv")]))
+        welcome.sample_movie_clicked.connect(self.open_sample_movie)
 
     def _update_actions(self) -> None:
         busy = self.runner.busy
@@ -325,8 +321,9 @@ class MainWindow(QMainWindow):
         self.session.replace_tracks(entry, calibrated, entry.link_result)
 
     def _close_current(self) -> None:
-        if self.session.current is not None:
-            self.session.remove(self.session.current)
+        current = self.session.current
+        if current is not None and confirm_discard(self, [current], "Close"):
+            self.session.remove(current)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
         if event.mimeData().hasUrls():
@@ -435,6 +432,7 @@ class MainWindow(QMainWindow):
 
         def done(written: list[Path]) -> None:
             self.last_export = written
+            mark_exported(results)
             self.statusBar().showMessage("Wrote " + ", ".join(p.name for p in written) + f" in {folder}", 15_000)
 
         self.run_job(f"Exporting to {folder.name}", lambda: iter_write_results(results, folder), done)
@@ -474,6 +472,10 @@ class MainWindow(QMainWindow):
             log.warning("could not save settings: %s", exc)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        # The user closing the window (spontaneous; File > Quit asked already, tests and scripts do not ask).
+        if event.spontaneous() and not confirm_discard(self, self.session.files, "Quit"):
+            event.ignore()
+            return
         if self.runner.busy:
             answer = QMessageBox.question(
                 self, "A job is running", f"{self.runner.title} is still running. Cancel it and quit?"

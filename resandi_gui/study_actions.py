@@ -29,6 +29,7 @@ from .batch_form import outcome_html
 from .errors import show_error
 from .session import SessionFile
 from .study_jobs import PHASE_REPORT, JobState, StudyOutcome, batch_options, session_report_job
+from .unsaved import mark_exported
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,9 @@ class StudyActions(QObject):
         title = f"Report of {len(entries)} file{'s' if len(entries) > 1 else ''}"
         self.window.runner.start(
             title, lambda: session_report_job(classified, model, options, folder, summaries, state),
-            on_finished=self._report_done, on_cancelled=self._report_cancelled)
+            on_finished=lambda outcome, results=[e.result for e in entries]: (
+                mark_exported(results), self._report_done(outcome)),  # their results.csv is written
+            on_cancelled=self._report_cancelled)
         return True
 
     def _report_done(self, outcome: StudyOutcome) -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
 from resandi_core.io.planes import PLANE_KEYS, choose_planes
 
@@ -31,6 +31,7 @@ from ..workers import JobRunner
 from .linking_form import linked_planes
 from .linking_panel import LinkingPanel
 from .movie_view import MovieView
+from .welcome_page import WelcomePage
 
 if TYPE_CHECKING:
     import numpy as np
@@ -182,9 +183,14 @@ class DataPanel(QWidget):
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 0)
         splitter.setCollapsible(0, False)
+        #: Shown while no file is open, instead of an empty movie view (the window connects its buttons).
+        self.welcome = WelcomePage()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.welcome)
+        self.stack.addWidget(splitter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(splitter)
+        layout.addWidget(self.stack)
 
         self.movie_view.frame_changed.connect(self._on_frame_changed)
         self.linking_panel.params_edited.connect(self._on_params_edited)
@@ -283,6 +289,7 @@ class DataPanel(QWidget):
         self.preview_count, self.preview_spots, self.preview_frame, self.preview_params = None, None, None, None
         view = self.views.setdefault(entry, FileView()) if entry is not None else None
         reader = None
+        self.stack.setCurrentIndex(0 if entry is None else 1)
         if entry is None:
             self.movie_view.clear()
             self.movie_view.show_note("No file open. Open a TIFF movie or a track table.")

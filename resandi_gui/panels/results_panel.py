@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from resandi_core.errors import ResandiError
 from resandi_core.model.spec import CLASS_NAMES
 
+from ..class_help import gradcam_caption
 from ..session import SessionFile
 from ..widgets.class_fractions import ClassFractionChart
 from ..widgets.msd_plot import MsdPlot
@@ -342,8 +343,11 @@ class ResultsPanel(QWidget):
             if n_filled:
                 title += f"; ○ {n_filled} filled-in frame{'s' if n_filled > 1 else ''}"
             label = f"Grad-CAM score ({scores.target}{', ReLU' if self.relu else ''})"
+            if scores.target != predicted and classified:  # the title names the prediction: say whose map this is
+                title += f"; Grad-CAM of {scores.target}"
             self.trajectory.show_track(
-                x, y, data.units.length, scores.scores, scores.interpolated, self.relu, label, title
+                x, y, data.units.length, scores.scores, scores.interpolated, self.relu, label, title,
+                gradcam_caption(scores.target, self.relu),
             )
         else:
             x, y = data.positions(track_id)

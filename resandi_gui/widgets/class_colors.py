@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QTextOption
 
 from resandi_core.model.spec import CLASS_NAMES
 
@@ -142,6 +143,48 @@ def style_plot(plot: pg.PlotItem) -> None:
         axis.setTextPen(pg.mkPen(TEXT_HEX))
         axis.label.setDefaultTextColor(QColor(TEXT_HEX))
     plot.titleLabel.opts["color"] = TEXT_HEX
+    _shrinkable_title(plot)
+
+
+def _shrinkable_title(plot: pg.PlotItem) -> None:
+    """Wrap a long plot title onto more lines instead of widening the plot.
+
+    pyqtgraph makes a title's text width the plot's minimum width, so a long track
+    title ("track 6: SubCTRW (p = 0.16), uncertain; ...") widened the window past
+    1280 px and pushed the colour bar off screen. Here the title's minimum width is
+    0 and each new title wraps, centred, at the width the plot has when it is set
+    (a later resize keeps that wrap until the next title); the full title is the tooltip.
+
+    Only Python-level methods are replaced (``updateMin``, ``setTitle``): overriding
+    Qt's ``resizeEvent`` of the label, or listening to its geometry, crashed the app at exit.
+    """
+    label = plot.titleLabel
+    update_min, set_title = label.updateMin, plot.setTitle
+    label.item.document().setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
+
+    def height() -> float:
+        return max(30.0, label.item.boundingRect().height())  # at least pyqtgraph's own 30 px
+
+    def relaxed() -> None:
+        width = label.size().width()
+        if width > 0 and abs(label.item.textWidth() - width) > 0.5:
+            # Called at the end of a resize too, after pyqtgraph placed the text for the old
+            # wrap: the text now spans the label exactly, so it starts at its left edge.
+            label.item.setTextWidth(width)
+            label.item.setPos(0, 0)
+        update_min()
+        label._sizeHint[Qt.SizeHint.MinimumSize] = (0, height())
+        label.setMinimumWidth(0)
+        label.setToolTip(label.item.toPlainText())
+
+    def titled(title: str | None = None, **args: object) -> None:
+        set_title(title, **args)
+        if title is not None:
+            label.setMaximumHeight(height())
+            plot.layout.setRowFixedHeight(0, height())
+
+    label.updateMin = relaxed
+    plot.setTitle = titled
 
 
 def label_colorbar(bar: pg.ColorBarItem, text: str) -> None:
@@ -173,6 +216,9 @@ def xy_plot() -> tuple[pg.GraphicsLayoutWidget, pg.PlotItem]:
     graphics.setBackground("w")
     plot = graphics.addPlot(row=0, col=0)
     plot.setAspectLocked(True)  # a µm is as long across as up
+    # Image convention, as in Fiji and the Data tab's movie: y grows downwards, so a track sits
+    # in the same corner here as on the movie.
+    plot.invertY(True)
     plot.showGrid(x=True, y=True, alpha=0.15)
     plot.setMenuEnabled(False)
     style_plot(plot)

@@ -42,7 +42,7 @@ class ConfusionMatrixView(QWidget):
         self.class_names = tuple(class_names)
         k = len(self.class_names)
         self.plot = pg.PlotWidget(background="w")
-        self.plot.setMinimumSize(380, 380)
+        self.plot.setMinimumSize(320, 320)  # 8 readable columns that still fit beside the forms at 1280 px
         self.plot.setToolTip("Each row is one true class; a cell is the % of that class's trajectories "
                              "predicted as the column's class (each row sums to 100%)")
         self.plot.setMenuEnabled(False)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QVB
 
 from resandi_core.model.spec import CLASS_NAMES
 
+from ..class_help import classes_html, show_class_help
 from .class_colors import (
     HIGHLIGHT_HEX,
     UNCLASSIFIED_HEX,
@@ -73,6 +74,8 @@ class OverviewPlot(QWidget):
         self.legend.setObjectName("overviewLegend")
         self.legend.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setToolTip(classes_html())  # the class names are the paper's abbreviations
+        self.legend.linkActivated.connect(lambda _link: show_class_help(self))
         self.colorbar = pg.ColorBarItem(values=(-1, 1), colorMap=gradcam_colormap(False), interactive=False, width=12)
         self.colorbar.setMenuEnabled(False)
         self.colorbar.hide()
@@ -207,6 +210,7 @@ class OverviewPlot(QWidget):
         n_uncertain = int(self.uncertain.sum())
         if n_uncertain:
             order.append(f"<i>faded: uncertain ({n_uncertain})</i>")
+        order.append('<a href="classes">about the classes</a>')
         self.legend.setText("<br>".join(order))
 
     def _cache_tracks(self, cached: bool) -> None:

@@ -16,6 +16,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
+from ..class_help import class_sentence
 from .class_colors import class_color
 
 #: (key, header) of the shown columns; the D header gets its unit appended.
@@ -31,7 +32,7 @@ COLUMNS = [
 ]
 TOOLTIPS = [
     "Track id, as in the file",
-    "Class predicted by the network",
+    "Class predicted by the network (hover a class for what it means; Help ▸ The Eight Classes)",
     "Probability of the predicted class (0-1)",
     "Detections (rows in the file)",
     "Anomalous exponent α from the MSD fit 4 D t^α over the first lags",
@@ -196,6 +197,8 @@ class TrackTableModel(QAbstractTableModel):
             return UNCERTAIN_TEXT  # the whole row greyed: the eye skips what should not be relied on
         if role == Qt.ItemDataRole.ToolTipRole and column == UNCERTAIN_COLUMN and self._display[column][row]:
             return f"Uncertain: {self._reasons[row]}. Do not rely on this class alone."
+        if role == Qt.ItemDataRole.ToolTipRole and COLUMNS[column][0] == "predicted_class":
+            return class_sentence(str(self._display[column][row]))  # what the abbreviation means
         if role == Qt.ItemDataRole.DecorationRole and COLUMNS[column][0] == "predicted_class":
             return self._colors[row] if self._display[column][row] else None
         if role == Qt.ItemDataRole.TextAlignmentRole and COLUMNS[column][0] in NUMERIC:

@@ -38,7 +38,7 @@ def _plot(title: str, y_label: str) -> pg.PlotWidget:
         axis = plot.getAxis(side)
         axis.setPen("k")
         axis.setTextPen("k")
-    plot.setMinimumSize(260, 200)
+    plot.setMinimumSize(160, 150)  # two side by side beside the forms still fit a 1280 px window
     plot.setMouseEnabled(x=False, y=False)  # a live view; autorange keeps every point in sight
     return plot
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from .class_colors import (
     END_HEX,
@@ -60,9 +61,17 @@ class TrajectoryPlot(QWidget):
         for label in (self.start_label, self.end_label):
             label.setZValue(4)
             self.plot.addItem(label)
+        # What red and blue mean, in words: a colour bar's numbers alone do not say it.
+        self.caption = QLabel()
+        self.caption.setObjectName("gradcamCaption")
+        self.caption.setWordWrap(True)
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.caption.setStyleSheet("color: #333333;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.graphics)
+        layout.setSpacing(2)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.caption)
         self.levels = (-1.0, 1.0)
         self.show_message("Select a track in the table or the overview")
 
@@ -75,6 +84,7 @@ class TrajectoryPlot(QWidget):
         self.start_label.hide()
         self.end_label.hide()
         self.colorbar.hide()
+        self.caption.hide()
         self.plot.setTitle(text, size="10pt")
 
     def show_track(
@@ -87,6 +97,7 @@ class TrajectoryPlot(QWidget):
         relu: bool = False,
         score_label: str = "Grad-CAM score",
         title: str = "",
+        caption: str = "",
     ) -> None:
         """Draw one trajectory.
 
@@ -105,6 +116,9 @@ class TrajectoryPlot(QWidget):
         score_label : str
             The colour bar's label, e.g. ``"Grad-CAM score (SubFBM)"``.
         title : str
+        caption : str
+            What the colours mean, shown under the plot with the scores (e.g. from
+            :func:`~resandi_gui.class_help.gradcam_caption`).
         """
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
@@ -115,6 +129,7 @@ class TrajectoryPlot(QWidget):
             self.segments.clear()
             self.plain.setData(x, y)
             self.colorbar.hide()
+            self.caption.hide()
         else:
             self.plain.setData([], [])
             self.levels = gradcam_levels(scores, relu)
@@ -125,6 +140,8 @@ class TrajectoryPlot(QWidget):
             self.colorbar.setLevels(self.levels)
             label_colorbar(self.colorbar, score_label)
             self.colorbar.show()
+            self.caption.setText(caption)
+            self.caption.setVisible(bool(caption))
         filled = np.zeros(len(x), bool) if interpolated is None else np.asarray(interpolated, dtype=bool)
         self.filled.setData(x[filled], y[filled])
         if len(x):
