@@ -17,6 +17,8 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from resandi_core.paths import gui_log_file
 
+from .gui_wording import gui_wording
+
 log = logging.getLogger(__name__)
 
 
@@ -61,11 +63,11 @@ def install_excepthook(window: QWidget) -> None:
 
 
 def error_box(parent: QWidget | None, title: str, message: str, details: str = "") -> QMessageBox:
-    """The error dialog, built but not shown (tests inspect it)."""
+    """The error dialog, built but not shown (tests inspect it); command-line hints in the app's words."""
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle(title)
-    box.setText(message)
+    box.setText(gui_wording(message))
     box.setInformativeText(f"The log file is {log_file_path()}")
     if details:
         box.setDetailedText(details)

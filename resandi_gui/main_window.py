@@ -33,6 +33,8 @@ from .class_help import show_class_help
 from .errors import log_file_path, show_error
 from .files import apply_calibration, classify_job, missing_calibration, request_for_movie, request_from_panel
 from .gc_guard import collect_garbage_on_ui_thread
+from .model_accuracy import accuracy_text, measured_accuracy
+from .movie_first_open import GUESS_KEY, movie_linking
 from .panels.data_panel import DataPanel
 from .panels.results_panel import ResultsPanel
 from .panels.training_panel import TrainingPanel
@@ -271,9 +273,10 @@ class MainWindow(QMainWindow):
     def _add_opened(self, outcomes: list[FileOutcome]) -> None:
         opened = [o for o in outcomes if not o.failure]
         self._complete_calibration(opened)
+        movies = movie_linking(opened, self.settings, self.ask_calibration)  # dark/bright guess, calibration
         for outcome in opened:
             kind = KIND_MOVIE if is_stack_path(outcome.path) else KIND_TRACKS
-            linking = dict(self.settings.linking)
+            linking = dict(movies.get(outcome.path, self.settings.linking))
             if outcome.path == sample_path(SAMPLE_MOVIE).resolve():
                 linking.update(SAMPLE_MOVIE_LINKING)  # however it was opened
             entry = SessionFile(outcome.path, kind, tracks=outcome.tracks, linking=linking)
@@ -391,7 +394,8 @@ class MainWindow(QMainWindow):
         """Classify with this model from now on (a name or a model folder)."""
         self.settings.model = str(name_or_path)
         self._save_settings()
-        self.statusBar().showMessage(f"Classifying with model {name_or_path} from now on.", 15_000)
+        accuracy = accuracy_text(measured_accuracy(name_or_path))
+        self.statusBar().showMessage(f"Classifying with model {name_or_path} from now on ({accuracy}).", 15_000)
 
     def _choose_model_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a model folder (with config.json)")
@@ -408,11 +412,11 @@ class MainWindow(QMainWindow):
     def _set_linking(self, values: dict) -> None:
         values = dict(values)
         current = self.session.current
-        if current is not None and current.path == sample_path(SAMPLE_MOVIE).resolve():
+        if current is not None and (current.path == sample_path(SAMPLE_MOVIE).resolve() or GUESS_KEY in current.linking):
             from resandi_core.linking import LinkingParams
 
             defaults = LinkingParams().to_dict()
-            for key in SAMPLE_MOVIE_LINKING:  # the sample's dark beads are not the user's default
+            for key in SAMPLE_MOVIE_LINKING:  # a movie's (guessed) dark beads are not the user's default
                 values[key] = self.settings.linking.get(key, defaults[key])
         self.settings.linking = values
 

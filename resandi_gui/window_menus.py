@@ -14,32 +14,15 @@ before it is on screen (by the time a user opens a menu, the warm-up has loaded 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QMenu
 
-log = logging.getLogger(__name__)
+from .widgets.device_combo import available_devices  # shared with the Training tab's Device box
 
 NOT_AVAILABLE = " (not available on this computer)"
-
-
-def available_devices() -> list[str]:
-    """``["auto", "cpu"]`` plus ``"cuda"`` and ``"mps"`` where PyTorch can use them."""
-    devices = ["auto", "cpu"]
-    try:
-        import torch
-    except ImportError:  # the job that needs torch says so; the menu still offers the CPU
-        log.exception("torch could not be imported to list the devices")
-        return devices
-    if torch.cuda.is_available():
-        devices.append("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        devices.append("mps")
-    return devices
 
 
 def fill_device_menu(menu: QMenu, current: str, choose: Callable[[str], None]) -> QActionGroup:

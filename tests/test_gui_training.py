@@ -23,8 +23,13 @@ TIMEOUT_MS = 120_000
 @pytest.fixture
 def panel(qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("RESANDI_SETTINGS_FILE", str(tmp_path / "settings.json"))
+    from PySide6.QtWidgets import QMessageBox
+
     from resandi_core.settings import Settings
     from resandi_gui.panels.training_panel import TrainingPanel
+
+    # "Use this model" asks before switching to this run's toy model (tested in test_gui_first_use_2.py): say yes.
+    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: QMessageBox.StandardButton.Yes)
     from resandi_gui.workers import JobRunner
 
     runner = JobRunner()

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QApplication, QPushButton, QSplitter, QStackedWidg
 
 from resandi_core.io.planes import PLANE_KEYS, choose_planes
 
+from ..gui_wording import gui_wording
 from ..session import KIND_MOVIE, Session, SessionFile
 from ..workers import JobRunner
 from .linking_form import linked_planes
@@ -396,7 +397,7 @@ class DataPanel(QWidget):
 
     def _on_preview_failed(self, message: str) -> None:
         self.movie_view.set_spots(None)
-        self.linking_panel.preview_label.setText(f"<span style='color:#c00'>Preview failed: {message}</span>")
+        self.linking_panel.preview_label.setText(f"<span style='color:#c00'>Preview failed: {gui_wording(message)}</span>")
 
     def _linked_with_current_params(self) -> bool:
         """Whether the last link used the parameters and the plane now set (its detections

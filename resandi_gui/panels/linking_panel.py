@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from resandi_core.io.planes import PLANE_KEYS
 
+from ..movie_first_open import GUESS_KEY
 from ..session import KIND_MOVIE, Session, SessionFile
 from ..workers import JobRunner
 from .linking_form import (
@@ -109,6 +110,10 @@ class LinkingPanel(QWidget):
         spots.addRow("Spot diameter", self.diameter)
         spots.addRow("Min. brightness", self.minmass)
         spots.addRow(self.invert)
+        self.guess_note = QLabel()  # what the movie's pixels suggested (movie_first_open), so the tick is not a mystery
+        self.guess_note.setWordWrap(True)
+        self.guess_note.setStyleSheet("color: #555; font-style: italic;")  # readable, yet clearly a remark
+        spots.addRow(self.guess_note)
         links = QFormLayout()
         links.addRow("Search range", self.search_range)
         links.addRow("Memory", self.memory)
@@ -370,6 +375,9 @@ class LinkingPanel(QWidget):
         else:
             self.note.setText(self._planes_note(entry))
         self.note.setVisible(bool(self.note.text()))
+        guess = entry.linking.get(GUESS_KEY) if entry is not None and reader is not None else None
+        self.guess_note.setText(f"Guessed from the movie: {guess}." if guess else "")
+        self.guess_note.setVisible(bool(guess))
         self.preview_label.setText("")
         self.show_summary(entry.link_result if entry is not None else None)
         self._has_movie = reader is not None and entry is not None and entry.kind == KIND_MOVIE
@@ -430,7 +438,7 @@ class LinkingPanel(QWidget):
             return
         request = self.link_request()
         params, path = request["params"], entry.path
-        used = {**params.to_dict(),
+        used = {**{k: v for k, v in entry.linking.items() if k == GUESS_KEY}, **params.to_dict(),  # guess note stays
                 **{k: request[k] for k in (*PLANE_KEYS, *CALIBRATION_KEYS) if request[k] is not None}}
 
         linking_at_start = dict(entry.linking)

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from resandi_core.devices import DEVICE_CHOICES
 from resandi_core.training.config import TrainConfig
 
+from ..widgets.device_combo import DeviceCombo
 from .training_fields import FloatEdit, FolderField, OptionalFloatSpin, OptionalIntSpin, button_row
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -98,9 +98,7 @@ class TrainForm(QGroupBox):
         self.max_minutes.setToolTip("Stop after the epoch during which this much training time has passed.")
         self.bn_batches = OptionalIntSpin("off", 100_000)
         self.bn_batches.setToolTip("Recompute the BatchNorm statistics of the kept weights over this many batches.")
-        self.device = QComboBox()
-        self.device.setEditable(True)  # cuda:1 and the like
-        self.device.addItems(DEVICE_CHOICES)
+        self.device = DeviceCombo()  # only the devices this computer has; cuda:1 and the like typed
         self.fine_tune = QCheckBox("Fine-tune from the bundled model" + (f" ({default_model})" if default_model else ""))
         self.fine_tune.setEnabled(default_model is not None)
         if default_model is None:

@@ -30,6 +30,7 @@ from resandi_core.errors import ResandiError
 from resandi_core.progress import format_duration
 from resandi_core.settings import Settings
 
+from ..model_accuracy import accuracy_text, confirm_use_model, measured_accuracy
 from ..workers import JobFactory, JobRunner
 from . import training_jobs as jobs
 from .evaluate_form import EvaluateForm
@@ -336,6 +337,11 @@ class TrainingPanel(QWidget):
 
     def _use_model(self) -> None:
         path = self.evaluate_form.model_path()
-        if path is not None:
-            self.use_model_requested.emit(str(path))
+        if path is None:
+            return
+        if not confirm_use_model(self, path):  # unevaluated, or worse than the bundled model
+            self._say(f"Kept the model in use; {path.name} is {accuracy_text(measured_accuracy(path))}.")
+            return
+        self._say(f"Classifying with {path.name} from now on ({accuracy_text(measured_accuracy(path))}).")
+        self.use_model_requested.emit(str(path))
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from resandi_core.progress import format_duration
 
+from ..gui_wording import gui_wording
 from ..widgets.confusion_matrix import ConfusionMatrixView
 from ..widgets.training_curves import TrainingCurves
 
@@ -69,7 +70,7 @@ class TrainingResults(QWidget):
     def say(self, text: str, error: bool = False) -> None:
         """Show one status message (red for a problem the user must fix)."""
         self.status_label.setStyleSheet(_STATUS_STYLE % ("color: #b00020;" if error else ""))
-        self.status_label.setText(text)
+        self.status_label.setText(gui_wording(text))  # core errors end here too
 
     def start_run(self, max_epochs: int, history: str | None = None) -> None:
         """Empty the curves for a new run, or fill them from ``history`` (a resumed run's history.csv)."""
